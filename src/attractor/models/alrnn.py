@@ -1,0 +1,88 @@
+"""Almost-linear RNN (AL-RNN; Brenner et al., NeurIPS 2024, "Almost-Linear RNNs Yield Highly
+Interpretable Symbolic Codes in
+Dynamical Systems Reconstruction").
+
+    z_t = A ⊙ z_{t-1} + W Φ*(z_{t-1}) + h,
+    Φ*(z) = [z_1, ..., z_{M-P}, relu(z_{M-P+1}), ..., relu(z_M)]
+
+Only the last ``P`` units are piecewise linear, so the state space splits into at most ``2^P``
+linear subregions; the symbolic code of a state is the bit pattern ``z_p > 0`` of those units.
+``W`` is a full ``M x M`` matrix initialised ``N(0, 0.01^2)``; ``h = 0``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from attractor.errors import InputError
+from attractor.models.base import DSRModel, ModelConfig, talathi_vartak_init
+from attractor.models.observation import Observation, make_observation
+
+
+@dataclasses.dataclass(frozen=True)
+class ALRNNConfig(ModelConfig):
+    """AL-RNN hyperparameters: ``n_pwl`` is ``P``, the number of ReLU units (the last P)."""
+
+    name: ClassVar[str] = "alrnn"
+    n_pwl: int = 2
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not 0 <= self.n_pwl <= self.latent_dim:
+            raise InputError(
+                f"alrnn: n_pwl (P) must lie in [0, latent_dim={self.latent_dim}], got {self.n_pwl}"
+            )
+
+
+class ALRNN(DSRModel):
+    """Almost-linear RNN; see the module docstring for the equations."""
+
+    config: ALRNNConfig = eqx.field(static=True)
+    observation: Observation
+    A: jax.Array
+    W: jax.Array
+    h: jax.Array
+
+    def __init__(self, config: ALRNNConfig, *, key: jax.Array):
+        k_a, k_w, k_obs = jax.random.split(key, 3)
+        m = config.latent_dim
+        self.config = config
+        self.A, _ = talathi_vartak_init(m, key=k_a)
+        self.W = 0.01 * jax.random.normal(k_w, (m, m))
+        self.h = jnp.zeros(m)
+        self.observation = make_observation(config.observation, config.obs_dim, m, key=k_obs)
+
+    def _pwl_mask(self, dtype: jnp.dtype) -> jax.Array:
+        m, p = self.config.latent_dim, self.config.n_pwl
+        return (jnp.arange(m) >= m - p).astype(dtype)
+
+    def activation(self, z: jax.Array) -> jax.Array:
+        """Φ*(z): identity on the first M-P units, relu on the last P."""
+        mask = self._pwl_mask(z.dtype)
+        return mask * jax.nn.relu(z) + (1.0 - mask) * z
+
+    def step(self, z: jax.Array) -> jax.Array:
+        return self.A * z + self.W @ self.activation(z) + self.h
+
+    def jacobian(self, z: jax.Array) -> jax.Array:
+        """Analytic Jacobian ``diag(A) + W diag(1_{M-P}, z_P > 0)``."""
+        mask = self._pwl_mask(z.dtype)
+        d = (1.0 - mask) + mask * (z > 0).astype(z.dtype)
+        return jnp.diag(self.A) + self.W * d
+
+    def symbolic_code(self, z: jax.Array) -> jax.Array:
+        """Integer code of the linear subregion of each state: bits ``z_p > 0`` of the P PWL units.
+
+        Accepts ``(M,)`` or ``(T, M)``; returns an int32 scalar or ``(T,)`` array in ``[0, 2^P)``.
+        """
+        p = self.config.n_pwl
+        bits = (z[..., self.config.latent_dim - p :] > 0).astype(jnp.int32)
+        return jnp.sum(bits * (2 ** jnp.arange(p, dtype=jnp.int32)), axis=-1)
+
+    def latent_regularization(self) -> jax.Array:
+        return jnp.sum((1.0 - self.A) ** 2) + jnp.sum(self.W**2) + jnp.sum(self.h**2)

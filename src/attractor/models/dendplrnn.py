@@ -1,0 +1,70 @@
+"""Dendritic PLRNN (dendPLRNN), plain and clipped (Brenner et al., ICML 2022, "Tractable
+Dendritic RNNs for Reconstructing Nonlinear Dynamical Systems").
+
+    z_t = A ⊙ z_{t-1} + W φ(z_{t-1}) + h
+    φ(z)_m = Σ_b α_b relu(z_m - H_{m,b})                     (plain)
+    φ(z)_m = Σ_b α_b [relu(z_m - H_{m,b}) - relu(z_m)]       (clipped; bounded if max|A| < 1)
+
+``α`` (``B`` bases) is shared across units, ``H`` is ``(M, B)``; ``W`` is off-diagonal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from attractor.models.base import DSRModel, ModelConfig, talathi_vartak_init, uniform
+from attractor.models.observation import Observation, make_observation
+
+
+@dataclasses.dataclass(frozen=True)
+class DendPLRNNConfig(ModelConfig):
+    """dendPLRNN hyperparameters: ``n_bases`` is ``B``; ``clipped`` picks the bounded form."""
+
+    name: ClassVar[str] = "dendplrnn"
+    n_bases: int = 20
+    clipped: bool = True
+
+
+class DendPLRNN(DSRModel):
+    """PLRNN with a linear spline basis expansion of each unit's activation."""
+
+    config: DendPLRNNConfig = eqx.field(static=True)
+    observation: Observation
+    A: jax.Array
+    W: jax.Array
+    h: jax.Array
+    alpha: jax.Array
+    H: jax.Array
+
+    def __init__(self, config: DendPLRNNConfig, *, key: jax.Array):
+        k_a, k_alpha, k_h, k_obs = jax.random.split(key, 4)
+        m, b = config.latent_dim, config.n_bases
+        self.config = config
+        self.A, self.W = talathi_vartak_init(m, key=k_a)
+        self.h = jnp.zeros(m)
+        self.alpha = uniform(k_alpha, (b,), 1.0 / jnp.sqrt(b))
+        self.H = jax.random.normal(k_h, (m, b))
+        self.observation = make_observation(config.observation, config.obs_dim, m, key=k_obs)
+
+    def _offdiagonal_w(self) -> jax.Array:
+        return self.W * (1.0 - jnp.eye(self.config.latent_dim, dtype=self.W.dtype))
+
+    def basis_expansion(self, z: jax.Array) -> jax.Array:
+        """φ(z), shape ``(M,)``."""
+        bases = jax.nn.relu(z[:, None] - self.H)
+        if self.config.clipped:
+            bases = bases - jax.nn.relu(z)[:, None]
+        return bases @ self.alpha
+
+    def step(self, z: jax.Array) -> jax.Array:
+        return self.A * z + self._offdiagonal_w() @ self.basis_expansion(z) + self.h
+
+    def latent_regularization(self) -> jax.Array:
+        return (
+            jnp.sum((1.0 - self.A) ** 2) + jnp.sum(self._offdiagonal_w() ** 2) + jnp.sum(self.h**2)
+        )

@@ -1,0 +1,60 @@
+"""The PLRNN (Durstewitz 2017; Koppe et al. 2019), as used for DSR (Hess et al., ICML 2023).
+
+    z_t = A ⊙ z_{t-1} + W relu(z_{t-1}) + h
+
+``A`` is diagonal (a vector) and ``W`` is off-diagonal: its diagonal is masked out in the step, so
+it has no effect and receives no gradient. Jacobian ``diag(A) + W diag(z > 0)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from attractor.models.base import DSRModel, ModelConfig, talathi_vartak_init
+from attractor.models.observation import Observation, make_observation
+
+
+@dataclasses.dataclass(frozen=True)
+class PLRNNConfig(ModelConfig):
+    """PLRNN hyperparameters: ``mean_centered`` uses relu(z - mean(z)) (mcPLRNN)."""
+
+    name: ClassVar[str] = "plrnn"
+    mean_centered: bool = False
+
+
+class PLRNN(DSRModel):
+    """Piecewise-linear RNN with diagonal ``A`` and off-diagonal ``W``."""
+
+    config: PLRNNConfig = eqx.field(static=True)
+    observation: Observation
+    A: jax.Array
+    W: jax.Array
+    h: jax.Array
+
+    def __init__(self, config: PLRNNConfig, *, key: jax.Array):
+        k_a, k_obs = jax.random.split(key)
+        self.config = config
+        self.A, self.W = talathi_vartak_init(config.latent_dim, key=k_a)
+        self.h = jnp.zeros(config.latent_dim)
+        self.observation = make_observation(
+            config.observation, config.obs_dim, config.latent_dim, key=k_obs
+        )
+
+    def _offdiagonal_w(self) -> jax.Array:
+        return self.W * (1.0 - jnp.eye(self.config.latent_dim, dtype=self.W.dtype))
+
+    def _activation_input(self, z: jax.Array) -> jax.Array:
+        return z - jnp.mean(z) if self.config.mean_centered else z
+
+    def step(self, z: jax.Array) -> jax.Array:
+        return self.A * z + self._offdiagonal_w() @ jax.nn.relu(self._activation_input(z)) + self.h
+
+    def latent_regularization(self) -> jax.Array:
+        return (
+            jnp.sum((1.0 - self.A) ** 2) + jnp.sum(self._offdiagonal_w() ** 2) + jnp.sum(self.h**2)
+        )

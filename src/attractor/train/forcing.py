@@ -1,0 +1,115 @@
+"""Teacher-forcing schemes for training latent models on chaotic data.
+
+- **GTF**, generalized teacher forcing (Hess, Monfared, Brenner & Durstewitz, ICML 2023): after each
+  model step the latent state is pulled towards the data-inferred state,
+  ``z_tilde_t = (1 - alpha) z_t + alpha z_hat(x_t)``, with a constant ``alpha`` in [0, 1].
+- **aGTF**, adaptive GTF (same paper, Algorithm 1): every ``k`` updates, ``alpha`` is re-estimated
+  from Jacobians ``J_t`` of the model at the data-inferred states of the batch:
+  ``kappa = max_sequences geomean_t ||J_t||_2`` ("product upper bound"),
+  ``alpha_est = max(0, 1 - 1/kappa)``; ``alpha <- alpha_est`` if larger, else
+  ``gamma alpha + (1 - gamma) alpha_est`` (``gamma = 0.999``); ``alpha`` starts at 1.
+- **STF**, sparse teacher forcing (Mikhaeil, Monfared & Durstewitz, NeurIPS 2022): every ``tau``
+  steps the observed units are replaced by data (``alpha = 1``), otherwise the model runs freely.
+
+A scheme is turned into a per-step sequence of forcing weights ``alpha_t`` (length ``T``) that the
+loss consumes, so all three share one compiled training step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal
+
+import jax
+import jax.numpy as jnp
+
+from attractor.errors import InputError
+from attractor.models.base import DSRModel
+
+ForcingMethod = Literal["gtf", "agtf", "stf"]
+FORCING_METHODS: tuple[str, ...] = ("gtf", "agtf", "stf")
+ALPHA_ESTIMATORS: tuple[str, ...] = ("product_upper_bound", "arithmetic_mean", "batch_maximum")
+
+
+@dataclasses.dataclass(frozen=True)
+class ForcingConfig:
+    """Teacher-forcing settings.
+
+    Attributes:
+        method: ``"gtf"`` (constant alpha), ``"agtf"`` (adaptive alpha) or ``"stf"`` (sparse).
+        alpha: the constant GTF weight, and the starting value for aGTF (paper: 1.0).
+        tau: STF forcing interval in steps; ``None`` means estimate it from the data.
+        update_every: aGTF re-estimation interval ``k`` in parameter updates (paper: 5).
+        gamma: aGTF decay factor (paper: 0.999).
+        estimator: aGTF Jacobian-norm estimator.
+    """
+
+    method: ForcingMethod = "agtf"
+    alpha: float | None = None
+    tau: int | None = None
+    update_every: int = 5
+    gamma: float = 0.999
+    estimator: str = "product_upper_bound"
+
+    def __post_init__(self) -> None:
+        if self.method not in FORCING_METHODS:
+            raise InputError(f"--forcing must be one of {FORCING_METHODS}, got {self.method!r}")
+        if self.alpha is not None and not 0.0 <= self.alpha <= 1.0:
+            raise InputError(f"--alpha must lie in [0, 1], got {self.alpha}")
+        if self.tau is not None and self.tau < 1:
+            raise InputError(f"--tau must be a positive integer, got {self.tau}")
+        if self.estimator not in ALPHA_ESTIMATORS:
+            raise InputError(f"alpha estimator must be one of {ALPHA_ESTIMATORS}")
+        if self.update_every < 1 or not 0.0 <= self.gamma < 1.0:
+            raise InputError("aGTF needs update_every >= 1 and gamma in [0, 1)")
+
+    def initial_alpha(self) -> float:
+        """Starting alpha: GTF default 0.1, aGTF 1.0 (paper), STF 1.0 (full replacement)."""
+        if self.alpha is not None:
+            return float(self.alpha)
+        return {"gtf": 0.1, "agtf": 1.0, "stf": 1.0}[self.method]
+
+
+def forcing_weights(config: ForcingConfig, alpha: jax.Array, seq_len: int) -> jax.Array:
+    """Per-step forcing weights ``alpha_t`` for ``t = 1..seq_len``, shape ``(seq_len,)``.
+
+    GTF/aGTF: ``alpha`` at every step. STF: ``alpha`` at steps ``t`` with ``t % tau == 0`` (the
+    state entering step ``t + 1`` is forced), zero elsewhere.
+    """
+    ones = jnp.ones(seq_len, dtype=jnp.result_type(alpha))
+    if config.method != "stf":
+        return alpha * ones
+    if config.tau is None:
+        raise InputError("STF needs tau; estimate it from the data before training")
+    t = jnp.arange(1, seq_len + 1)
+    return jnp.where(t % config.tau == 0, alpha, 0.0) * ones
+
+
+def jacobian_norm_estimate(model: DSRModel, batch: jax.Array, estimator: str) -> jax.Array:
+    """``kappa``: an estimate of the growth of Jacobian products along the data (aGTF).
+
+    Jacobians are taken at the data-inferred states ``init_state(x_t)`` of each sequence of
+    ``batch`` ``(B, T, N)``. ``product_upper_bound``: geometric mean over time of the spectral
+    norms ``||J_t||_2``; ``arithmetic_mean``: ``||mean_t J_t||_2``; ``batch_maximum``:
+    ``max_t ||J_t||_2``. The maximum over sequences is returned.
+    """
+    z_hat = model.init_state(batch)  # (B, T, M)
+    jac = jax.vmap(jax.vmap(model.jacobian))(z_hat)  # (B, T, M, M)
+    if estimator == "arithmetic_mean":
+        per_sequence = jnp.linalg.norm(jnp.mean(jac, axis=1), ord=2, axis=(-2, -1))
+        return jnp.max(per_sequence)
+    norms = jnp.linalg.norm(jac, ord=2, axis=(-2, -1))  # (B, T)
+    if estimator == "batch_maximum":
+        return jnp.max(norms)
+    log_norms = jnp.log(jnp.maximum(norms, 1e-12))
+    return jnp.max(jnp.exp(jnp.mean(log_norms, axis=1)))
+
+
+def update_alpha(
+    config: ForcingConfig, alpha: jax.Array, model: DSRModel, batch: jax.Array
+) -> jax.Array:
+    """One aGTF update of ``alpha`` from the current batch (Hess et al. 2023, Algorithm 1)."""
+    kappa = jacobian_norm_estimate(model, batch, config.estimator)
+    alpha_est = jnp.maximum(0.0, 1.0 - 1.0 / kappa)
+    decayed = config.gamma * alpha + (1.0 - config.gamma) * alpha_est
+    return jnp.where(alpha_est > alpha, alpha_est, decayed).astype(alpha.dtype)

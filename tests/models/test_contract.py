@@ -1,0 +1,104 @@
+"""Contract tests run over every registered model."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from attractor.errors import InputError
+from attractor.models import build_model, load_model, make_config, model_names, save_model
+
+OBS, LATENT = 3, 6
+
+
+def _model(name: str, observation: str = "identity", seed: int = 0):
+    return build_model(
+        make_config(name, obs_dim=OBS, latent_dim=LATENT, observation=observation),
+        key=jax.random.PRNGKey(seed),
+    )
+
+
+def _perturbed(model, seed: int = 1):
+    """A model with all parameters moved off their initial values (so h, h1 etc. are non-zero)."""
+    leaves, treedef = jax.tree_util.tree_flatten(model)
+    keys = jax.random.split(jax.random.PRNGKey(seed), len(leaves))
+    new = [
+        leaf + 0.3 * jax.random.normal(k, leaf.shape) if isinstance(leaf, jax.Array) else leaf
+        for leaf, k in zip(leaves, keys, strict=True)
+    ]
+    return jax.tree_util.tree_unflatten(treedef, new)
+
+
+@pytest.mark.parametrize("name", model_names())
+@pytest.mark.parametrize("observation", ["identity", "affine"])
+def test_shapes_and_simulate_convention(name: str, observation: str) -> None:
+    model = _model(name, observation)
+    x0 = jnp.array([0.5, -1.0, 0.2])
+    z0 = model.init_state(x0)
+    assert z0.shape == (LATENT,)
+    assert model.step(z0).shape == (LATENT,)
+    traj = model.simulate(x0, 25)
+    assert traj.shape == (25, OBS)
+    # Row 0 is the initial point; row 1 is one step later.
+    np.testing.assert_allclose(traj[0], model.observe(z0), rtol=1e-6)
+    np.testing.assert_allclose(traj[1], model.observe(model.step(z0)), rtol=1e-5, atol=1e-6)
+    if observation == "identity":
+        np.testing.assert_allclose(traj[0], x0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", model_names())
+def test_jacobian_matches_finite_differences(name: str) -> None:
+    model = _perturbed(_model(name))
+    z = jax.random.normal(jax.random.PRNGKey(3), (LATENT,))
+    jac = np.asarray(model.jacobian(z), dtype=np.float64)
+    eps = 1e-3
+    fd = np.zeros((LATENT, LATENT))
+    for j in range(LATENT):
+        e = jnp.zeros(LATENT).at[j].set(eps)
+        fd[:, j] = (np.asarray(model.step(z + e)) - np.asarray(model.step(z - e))) / (2 * eps)
+    np.testing.assert_allclose(jac, fd, atol=2e-3)
+
+
+@pytest.mark.parametrize("name", model_names())
+def test_force_interpolates(name: str) -> None:
+    model = _model(name)
+    z = jax.random.normal(jax.random.PRNGKey(4), (LATENT,))
+    x = jnp.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(model.force(z, x, 0.0), z)
+    full = model.force(z, x, 1.0)
+    np.testing.assert_allclose(full[:OBS], x)
+    np.testing.assert_allclose(full[OBS:], z[OBS:])  # partial forcing keeps the rest
+    half = model.force(z, x, 0.25)
+    np.testing.assert_allclose(half[:OBS], 0.75 * z[:OBS] + 0.25 * x, rtol=1e-6)
+
+
+def test_affine_force_and_init_roundtrip() -> None:
+    model = _model("shplrnn", "affine")
+    x = jnp.array([0.3, -0.2, 0.9])
+    np.testing.assert_allclose(model.observe(model.init_state(x)), x, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", model_names())
+def test_save_load_roundtrip(name: str, tmp_path) -> None:
+    model = _perturbed(_model(name))
+    save_model(tmp_path / "m", model, {"dt": 0.01})
+    loaded, meta = load_model(tmp_path / "m")
+    assert meta == {"dt": 0.01}
+    assert loaded.config == model.config
+    x0 = jnp.array([0.1, 0.2, 0.3])
+    np.testing.assert_array_equal(loaded.simulate(x0, 50), model.simulate(x0, 50))
+
+
+def test_bad_hyperparameters() -> None:
+    with pytest.raises(InputError, match="no hyperparameter"):
+        make_config("shplrnn", obs_dim=3, latent_dim=3, hiden_dim=5)
+    with pytest.raises(InputError, match="unknown model"):
+        make_config("lstmx", obs_dim=3, latent_dim=3)
+    with pytest.raises(InputError, match="latent_dim >= obs_dim"):
+        _ = build_model(make_config("plrnn", obs_dim=5, latent_dim=3), key=jax.random.PRNGKey(0))
+    with pytest.raises(InputError, match="n_pwl"):
+        make_config("alrnn", obs_dim=3, latent_dim=4, n_pwl=5)
+    with pytest.raises(InputError, match="not a model directory"):
+        load_model("/nonexistent-dir-for-test")
