@@ -128,9 +128,16 @@ def resolve_forcing(config: TrainConfig, series: Sequence[np.ndarray]) -> TrainC
     return config
 
 
-def _make_epoch(
+def make_update(
     config: TrainConfig, optimizer: optax.GradientTransformation, static: Any
-) -> Callable[..., Any]:
+) -> Callable[[tuple, jax.Array], tuple[tuple, jax.Array]]:
+    """One parameter update as a pure function ``(carry, key) -> (carry, loss)``.
+
+    ``carry = (params, opt_state, alpha, step, sampler)``; ``params``/``static`` are the
+    ``eqx.partition(model, eqx.is_inexact_array)`` halves of the model. The update samples a batch,
+    re-estimates alpha when aGTF is due, adds the batch noise, and takes one optimiser step. It is
+    what an epoch scans over, and what the training-step benchmark times.
+    """
     forcing = config.forcing
 
     def loss_fn(params: Any, batch: jax.Array, alphas: jax.Array) -> jax.Array:
@@ -164,6 +171,14 @@ def _make_epoch(
         updates, opt_state = optimizer.update(grads, opt_state, params)
         params = eqx.apply_updates(params, updates)
         return (params, opt_state, alpha, step + 1, sampler), loss
+
+    return one_update
+
+
+def _make_epoch(
+    config: TrainConfig, optimizer: optax.GradientTransformation, static: Any
+) -> Callable[..., Any]:
+    one_update = make_update(config, optimizer, static)
 
     @eqx.filter_jit
     def run_epoch(params, opt_state, alpha, step, sampler, key):
