@@ -1,0 +1,61 @@
+"""The DSR façade and the evaluation protocol on small data."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+import pytest
+
+from attractor.dsr import DSR, count_subregions, evaluate_model
+from attractor.errors import InputError
+from attractor.models import build_model, make_config
+
+
+def _circle(n: int = 3000, period: float = 40.0) -> np.ndarray:
+    t = np.arange(n)
+    return np.stack([3 + 2 * np.sin(2 * np.pi * t / period), -1 + np.cos(2 * np.pi * t / period)],
+                    axis=1)
+
+
+def test_fit_simulate_forecast_save_load(tmp_path) -> None:
+    x = _circle()
+    est = DSR("shplrnn", latent_dim=2, hidden_dim=16, epochs=8, seq_len=30, seed=0,
+              forcing="gtf", alpha=0.2, lr_start=5e-3)
+    assert est.fit(x) is est
+    assert est.losses_[-1] < est.losses_[0]
+    sim = est.simulate(100)
+    assert sim.shape == (100, 2)
+    np.testing.assert_allclose(sim[0], x[0], atol=1e-4)  # row 0 is the start, in data units
+    fc = est.forecast(x[:50], 10)
+    assert fc.shape == (10, 2)
+    est.save(tmp_path / "m")
+    again = DSR.load(tmp_path / "m")
+    np.testing.assert_allclose(again.simulate(100), sim, rtol=1e-6, atol=1e-6)
+
+
+def test_unfitted_and_bad_input() -> None:
+    with pytest.raises(InputError, match="not fitted"):
+        DSR().simulate(10)
+    bad = _circle(500)
+    bad[7, 1] = np.nan
+    with pytest.raises(InputError, match="NaN at row 7"):
+        DSR(epochs=1).fit(bad)
+
+
+def test_evaluate_model_reports_all_metrics() -> None:
+    x = _circle(4000) / 2
+    model = build_model(make_config("alrnn", obs_dim=2, latent_dim=4, n_pwl=2),
+                        key=jax.random.PRNGKey(0))
+    m = evaluate_model(model, x, dt=0.1, n_runs=3, lyapunov_steps=2000, lyapunov_transient=100)
+    for key in ("D_stsp", "D_H", "PE", "lambda_max", "n_subregions", "D_stsp_runs"):
+        assert key in m
+    assert m["n_runs"] == 3 and len(m["D_H_runs"]) == 3
+    assert 0.0 <= m["D_H"] <= 1.0
+    assert 1 <= m["n_subregions"] <= 4
+
+
+def test_count_subregions_counts_codes() -> None:
+    model = build_model(make_config("alrnn", obs_dim=1, latent_dim=3, n_pwl=2),
+                        key=jax.random.PRNGKey(0))
+    z = np.array([[0, 1, 1], [0, -1, 1], [0, 1, 1], [5, -1, -1]], dtype=np.float32)
+    assert count_subregions(model, z) == 3
