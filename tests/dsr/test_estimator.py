@@ -13,14 +13,24 @@ from attractor.models import build_model, make_config
 
 def _circle(n: int = 3000, period: float = 40.0) -> np.ndarray:
     t = np.arange(n)
-    return np.stack([3 + 2 * np.sin(2 * np.pi * t / period), -1 + np.cos(2 * np.pi * t / period)],
-                    axis=1)
+    return np.stack(
+        [3 + 2 * np.sin(2 * np.pi * t / period), -1 + np.cos(2 * np.pi * t / period)], axis=1
+    )
 
 
 def test_fit_simulate_forecast_save_load(tmp_path) -> None:
     x = _circle()
-    est = DSR("shplrnn", latent_dim=2, hidden_dim=16, epochs=8, seq_len=30, seed=0,
-              forcing="gtf", alpha=0.2, lr_start=5e-3)
+    est = DSR(
+        "shplrnn",
+        latent_dim=2,
+        hidden_dim=16,
+        epochs=8,
+        seq_len=30,
+        seed=0,
+        forcing="gtf",
+        alpha=0.2,
+        lr_start=5e-3,
+    )
     assert est.fit(x) is est
     assert est.losses_[-1] < est.losses_[0]
     sim = est.simulate(100)
@@ -44,8 +54,9 @@ def test_unfitted_and_bad_input() -> None:
 
 def test_evaluate_model_reports_all_metrics() -> None:
     x = _circle(4000) / 2
-    model = build_model(make_config("alrnn", obs_dim=2, latent_dim=4, n_pwl=2),
-                        key=jax.random.PRNGKey(0))
+    model = build_model(
+        make_config("alrnn", obs_dim=2, latent_dim=4, n_pwl=2), key=jax.random.PRNGKey(0)
+    )
     m = evaluate_model(model, x, dt=0.1, n_runs=3, lyapunov_steps=2000, lyapunov_transient=100)
     for key in ("D_stsp", "D_H", "PE", "lambda_max", "n_subregions", "D_stsp_runs"):
         assert key in m
@@ -55,7 +66,8 @@ def test_evaluate_model_reports_all_metrics() -> None:
 
 
 def test_count_subregions_counts_codes() -> None:
-    model = build_model(make_config("alrnn", obs_dim=1, latent_dim=3, n_pwl=2),
-                        key=jax.random.PRNGKey(0))
+    model = build_model(
+        make_config("alrnn", obs_dim=1, latent_dim=3, n_pwl=2), key=jax.random.PRNGKey(0)
+    )
     z = np.array([[0, 1, 1], [0, -1, 1], [0, 1, 1], [5, -1, -1]], dtype=np.float32)
     assert count_subregions(model, z) == 3

@@ -103,7 +103,10 @@ class DSR:
             forcing=ForcingConfig(method=self.forcing, alpha=self.alpha, tau=self.tau),  # type: ignore[arg-type]
         )
         result = train(
-            model, scaled, train_config, key=jax.random.PRNGKey(self.seed + 1),
+            model,
+            scaled,
+            train_config,
+            key=jax.random.PRNGKey(self.seed + 1),
             progress=self.progress,
         )
         self.model_: DSRModel = result.model

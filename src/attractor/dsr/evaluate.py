@@ -33,7 +33,9 @@ def _rollouts(model: DSRModel, starts: jax.Array, n_total: int) -> tuple[jax.Arr
     return latents, model.observe(latents)
 
 
-def generate_runs(model: DSRModel, x_test: np.ndarray, n_runs: int) -> tuple[np.ndarray, np.ndarray]:
+def generate_runs(
+    model: DSRModel, x_test: np.ndarray, n_runs: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Protocol rollouts: ``(n_runs, T, N)`` observations and ``(n_runs, T, M)`` latents."""
     n_test = x_test.shape[0]
     n_total, n_drop = generation_window(n_test)
@@ -71,7 +73,9 @@ def evaluate_model(
     long_term = evaluate_generated(x_test, list(observed), smoothing=smoothing)
     predict = eqx.filter_jit(lambda xs: model.predict_ahead(xs, pe_steps))
     pe = prediction_error(
-        lambda xs: np.asarray(predict(jnp.asarray(xs, jnp.float32))), x_test, n=pe_steps,
+        lambda xs: np.asarray(predict(jnp.asarray(xs, jnp.float32))),
+        x_test,
+        n=pe_steps,
         batch_size=20_000,
     )
     z0 = np.asarray(model.init_state(jnp.asarray(x_test[0], jnp.float32)), np.float64)

@@ -23,8 +23,9 @@ import numpy as np
 from attractor import __version__
 from attractor.data.io import load_many
 from attractor.data.standardize import Standardizer
-from attractor.dsr.evaluate import evaluate_model
+from attractor.dsr.evaluate import evaluate_model, generate_runs
 from attractor.errors import InputError
+from attractor.metrics.geometry import state_space_divergence
 from attractor.models.base import DSRModel
 from attractor.models.io import save_model
 from attractor.models.registry import build_model, make_config
@@ -125,6 +126,38 @@ def build(model_name: str, obs_dim: int, *, seed: int, **hyper: Any) -> DSRModel
     return build_model(config, key=jax.random.PRNGKey(seed))
 
 
+class BestModelSelector:
+    """Keep the model with the lowest D_stsp on a validation series, checked every few epochs.
+
+    The AL-RNN protocol (Brenner et al., NeurIPS 2024) evaluates the checkpoint with the best
+    D_stsp rather than the last one. Here the validation series is the tail of the *training* data
+    (never the test data): every ``every`` epochs the model generates ``ceil(1.25 T)`` steps from
+    the validation start point and the last ``T`` are compared with it.
+    """
+
+    def __init__(self, validation: np.ndarray, every: int) -> None:
+        self.validation = np.asarray(validation, dtype=np.float64)
+        self.every = every
+        self.best_model: DSRModel | None = None
+        self.best_score = float("inf")
+        self.best_epoch: int | None = None
+
+    def __call__(self, epoch: int, model: DSRModel, loss: float, alpha: float) -> bool:
+        if epoch % self.every:
+            return False
+        generated, _ = generate_runs(model, self.validation, 1)
+        score = state_space_divergence(self.validation, generated[0])
+        if np.isfinite(score) and score < self.best_score:
+            self.best_model, self.best_score, self.best_epoch = model, float(score), epoch
+        return False
+
+
+def validation_tail(data: PreparedData, n: int = 20_000) -> np.ndarray:
+    """The last ``min(n, 20 %)`` rows of the first training series."""
+    first = data.train[0]
+    return first[len(first) - min(n, len(first) // 5) :]
+
+
 def run(
     data: PreparedData,
     model: DSRModel,
@@ -136,14 +169,18 @@ def run(
     resume: bool = False,
     n_eval_runs: int = 5,
     plots: bool = True,
+    select_every: int | None = None,
 ) -> tuple[TrainResult, dict[str, Any]]:
     """Train ``model`` on ``data``, evaluate it, and write the model directory ``out``.
 
     ``out`` receives ``config.json`` + ``weights.eqx`` (the model, standardiser, training settings),
-    ``metrics.json``, plots (unless ``plots=False``) and ``checkpoint/`` (resumable).
+    ``metrics.json``, plots (unless ``plots=False``) and ``checkpoint/`` (resumable). With
+    ``select_every``, the model kept is the one with the best validation D_stsp among those seen
+    every ``select_every`` epochs (see :class:`BestModelSelector`); otherwise the last one.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    selector = BestModelSelector(validation_tail(data), select_every) if select_every else None
     t0 = time.perf_counter()
     result = train(
         model,
@@ -153,13 +190,19 @@ def run(
         checkpoint_dir=out / "checkpoint",
         resume=resume,
         progress=progress,
+        callback=selector,
     )
     train_seconds = time.perf_counter() - t0
+    selected_epoch = result.epochs_done
+    if selector is not None and selector.best_model is not None:
+        result.model, selected_epoch = selector.best_model, selector.best_epoch
     metadata = {
         "standardizer": data.standardizer.to_dict(),
         "dt": data.dt,
-        "train": {**dataclasses.asdict(config), "forcing": {
-            **dataclasses.asdict(config.forcing), "tau": result.tau}},
+        "train": {
+            **dataclasses.asdict(config),
+            "forcing": {**dataclasses.asdict(config.forcing), "tau": result.tau},
+        },
         "data": data.source,
         "seed": seed,
         "x0": data.standardizer.inverse_transform(data.test[:1])[0].tolist(),
@@ -172,6 +215,7 @@ def run(
             "epochs": result.epochs_done,
             "final_loss": result.losses[-1] if result.losses else None,
             "final_alpha": result.alphas[-1] if result.alphas else None,
+            "selected_epoch": selected_epoch,
             "attractor_version": __version__,
         }
     )

@@ -23,7 +23,10 @@ from attractor.models.base import DSRModel  # noqa: E402
 
 
 def plot_attractor(
-    x_true: np.ndarray, x_gen: np.ndarray | None = None, *, fig: Figure | None = None,
+    x_true: np.ndarray,
+    x_gen: np.ndarray | None = None,
+    *,
+    fig: Figure | None = None,
     max_points: int = 20_000,
 ) -> Figure:
     """True (left) and generated (right) attractor: 3-D for ``N >= 3`` (first three), else 2-D."""
@@ -47,7 +50,11 @@ def plot_attractor(
 
 
 def plot_power_spectra(
-    x_true: np.ndarray, x_gen: np.ndarray, *, smoothing: float = 20.0, fig: Figure | None = None,
+    x_true: np.ndarray,
+    x_gen: np.ndarray,
+    *,
+    smoothing: float = 20.0,
+    fig: Figure | None = None,
     max_freq_fraction: float = 0.1,
 ) -> Figure:
     """Smoothed, normalised power spectra (the ones D_H compares), one panel per dimension."""
@@ -69,7 +76,11 @@ def plot_power_spectra(
 
 
 def plot_time_series(
-    x_true: np.ndarray, x_gen: np.ndarray, *, n_steps: int = 1000, dt: float = 1.0,
+    x_true: np.ndarray,
+    x_gen: np.ndarray,
+    *,
+    n_steps: int = 1000,
+    dt: float = 1.0,
     fig: Figure | None = None,
 ) -> Figure:
     """The first ``n_steps`` of data and a free-running model from the same start point."""
@@ -99,7 +110,11 @@ def plot_losses(losses: Sequence[float], *, ax: Axes | None = None) -> Axes:
 
 
 def write_dsr_plots(
-    out: str | Path, model: DSRModel, x_test: np.ndarray, *, losses: Sequence[float] = (),
+    out: str | Path,
+    model: DSRModel,
+    x_test: np.ndarray,
+    *,
+    losses: Sequence[float] = (),
     dt: float = 1.0,
 ) -> list[Path]:
     """Write ``attractor.png``, ``spectra.png``, ``timeseries.png`` (and ``loss.png``) to ``out``.
