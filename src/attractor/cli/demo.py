@@ -68,7 +68,7 @@ def demo_command(
     )
     config = default_train_config(epochs=epochs, forcing="agtf", alpha=None, tau=None)
     model_dir = out / "model"
-    _, metrics = run(data, model, config, model_dir, seed=seed, progress=True, select_every=25)
+    _, metrics = run(data, model, config, model_dir, seed=seed, progress=True, select_every=10)
     typer.echo(
         f"      D_stsp {metrics['D_stsp']:.3f}  D_H {metrics['D_H']:.3f}  PE(20) "
         f"{metrics['PE']:.2e}  lambda_max {metrics['lambda_max']:.3f}  "

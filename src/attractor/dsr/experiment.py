@@ -55,21 +55,24 @@ def system_data(
     n_test: int = 100_000,
     noise: float = 0.05,
     seed: int = 0,
+    dt: float | None = None,
 ) -> PreparedData:
     """Training and test data from a registered system (the GTF paper's recipe).
 
     Two initial conditions are drawn near the attractor from ``seed``: the first gives the training
     trajectory (standardised, plus ``noise`` std Gaussian observation noise), the second the clean
-    test trajectory (standardised with the training mean and std).
+    test trajectory (standardised with the training mean and std). ``dt`` overrides the system's
+    sampling step.
     """
     from attractor.systems import get, trajectory
 
     system = get(name)
     key = jax.random.PRNGKey(seed)
     k_ic, k_noise = jax.random.split(key)
-    ics = np.asarray(trajectory(system, 2, n_ics=2, key=k_ic))[:, 0]
-    x_train = np.asarray(trajectory(system, n_train, ics=ics[:1]))[0]
-    x_test = np.asarray(trajectory(system, n_test, ics=ics[1:]))[0]
+    step = float(system.dt if dt is None else dt)
+    ics = np.asarray(trajectory(system, 2, n_ics=2, key=k_ic, dt=step))[:, 0]
+    x_train = np.asarray(trajectory(system, n_train, ics=ics[:1], dt=step))[0]
+    x_test = np.asarray(trajectory(system, n_test, ics=ics[1:], dt=step))[0]
     std = Standardizer().fit(x_train)
     train_std = std.transform(x_train)
     rng = np.random.default_rng(np.asarray(jax.random.key_data(k_noise)).ravel()[-1])
@@ -78,8 +81,9 @@ def system_data(
         train=[train_std.astype(np.float32)],
         test=std.transform(x_test),
         standardizer=std,
-        dt=float(system.dt),
-        source={"system": system.name, "n_train": n_train, "n_test": n_test, "noise": noise},
+        dt=step,
+        source={"system": system.name, "n_train": n_train, "n_test": n_test, "noise": noise,
+                "dt": step},
     )
 
 
@@ -238,6 +242,7 @@ def default_train_config(
     lr_start: float = 1e-3,
     lr_end: float = 1e-5,
     noise_std: float = 0.0,
+    grad_clip: float | None = 10.0,
 ) -> TrainConfig:
     """The CLI's training settings."""
     return TrainConfig(
@@ -247,5 +252,6 @@ def default_train_config(
         lr_start=lr_start,
         lr_end=lr_end,
         noise_std=noise_std,
+        grad_clip=grad_clip,
         forcing=ForcingConfig(method=forcing, alpha=alpha, tau=tau),  # type: ignore[arg-type]
     )
