@@ -7,9 +7,10 @@ Integration lives in :mod:`attractor.systems.integrate`, invariants in
 
 Right-hand-side conventions, by ``kind``:
 
-- ``"flow"``  (ODE):   ``rhs(x, t, p) -> dx/dt``; ``x`` has shape ``(dim,)``, ``t`` is a scalar time,
-  ``p`` a dict of parameter name -> JAX scalar (or array).
-- ``"map"``:           ``rhs(x, p) -> x_next``; time advances by one iteration per step (``dt == 1``).
+- ``"flow"``  (ODE):   ``rhs(x, t, p) -> dx/dt``; ``x`` has shape ``(dim,)``, ``t`` is a scalar
+  time, ``p`` a dict of parameter name -> JAX scalar (or array).
+- ``"map"``:           ``rhs(x, p) -> x_next``; time advances by one iteration per step
+  (``dt == 1``).
 - ``"delay"`` (DDE):   ``rhs(x, x_delayed, t, p) -> dx/dt`` with the delay time ``p["tau"]``.
 - ``"pde"``:           spatially discretised; ``step_factory(dt, p)`` returns the one-step map
   (e.g. ETDRK4 for Kuramoto–Sivashinsky); ``rhs`` may be ``None``.
@@ -70,6 +71,10 @@ class System:
         integrator_dt: internal fixed step for :meth:`make_step` (defaults to ``dt / 10``).
         step_factory: for ``"pde"`` systems, ``step_factory(dt, params) -> step``.
         jacobian: optional analytic Jacobian ``jac(x, t, p)`` of a flow (autodiff otherwise).
+        transient: recommended burn-in, in time units (iterations for maps), from the default
+            initial condition before samples are on the attractor (0 when the default initial
+            condition already lies on it). :func:`attractor.systems.trajectory` discards it by
+            default.
     """
 
     name: str
@@ -87,10 +92,13 @@ class System:
     integrator_dt: float | None = None
     step_factory: Callable[[float, Mapping[str, Any]], StepFn] | None = None
     jacobian: Callable[..., jax.Array] | None = None
+    transient: float = 0.0
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise InputError(f"system {self.name!r}: kind must be one of {KINDS}, got {self.kind!r}")
+            raise InputError(
+                f"system {self.name!r}: kind must be one of {KINDS}, got {self.kind!r}"
+            )
         if len(self.initial_condition) != self.dim:
             raise InputError(
                 f"system {self.name!r}: initial condition has length "
@@ -98,10 +106,14 @@ class System:
             )
         if not self.dt > 0:
             raise InputError(f"system {self.name!r}: dt must be positive, got {self.dt}")
+        if not self.transient >= 0:
+            raise InputError(
+                f"system {self.name!r}: transient must be >= 0, got {self.transient}"
+            )
 
     # ------------------------------------------------------------------ parameters
     def merged_params(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Default parameters updated with ``overrides``; unknown names raise :class:`InputError`."""
+        """Default parameters updated with ``overrides``; unknown names raise InputError."""
         merged = dict(self.params)
         for key, value in (overrides or {}).items():
             if key not in merged:
@@ -171,6 +183,7 @@ class System:
             "initial_condition": list(self.initial_condition),
             "dt": self.dt,
             "period": self.period,
+            "transient": self.transient,
             "reference": {k: _jsonable(v) for k, v in ref.items()},
             "citation": self.citation,
             "description": self.description,

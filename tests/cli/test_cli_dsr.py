@@ -1,0 +1,143 @@
+"""End-to-end CLI runs of train / eval / simulate on tiny settings, and the error contract."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from attractor.cli.main import main
+
+
+def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
+    code = 0
+    try:
+        main(args)
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+TINY = [
+    "--epochs",
+    "2",
+    "--n-train",
+    "3000",
+    "--n-test",
+    "2000",
+    "--seq-len",
+    "50",
+    "--hidden",
+    "8",
+    "--no-plots",
+]
+
+
+def test_train_eval_simulate_on_a_system(tmp_path, capsys) -> None:
+    out = tmp_path / "run"
+    code, stdout, err = run_cli(
+        [
+            "train",
+            "--system",
+            "lorenz63",
+            "--model",
+            "shplrnn",
+            "--forcing",
+            "agtf",
+            "--seed",
+            "1",
+            "--out",
+            str(out),
+            "--json",
+            *TINY,
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    metrics = json.loads(stdout)  # stdout is exactly one JSON document
+    for key in ("D_stsp", "D_H", "PE", "lambda_max"):
+        assert key in metrics
+    for name in ("config.json", "weights.eqx", "metrics.json"):
+        assert (out / name).is_file()
+    assert json.loads((out / "metrics.json").read_text())["D_H"] == metrics["D_H"]
+
+    code, stdout, err = run_cli(["eval", str(out), "--json", "--runs", "2"], capsys)
+    assert code == 0, err
+    again = json.loads(stdout)
+    assert again["PE"] == pytest.approx(metrics["PE"], rel=1e-6)  # same regenerated test data
+
+    gen = tmp_path / "gen.npy"
+    code, stdout, err = run_cli(["simulate", str(out), "--steps", "500", "--out", str(gen)], capsys)
+    assert code == 0, err
+    x = np.load(gen)
+    assert x.shape == (500, 3) and np.isfinite(x).all()
+
+
+def test_train_alrnn_on_files_reports_subregions(tmp_path, capsys) -> None:
+    t = np.arange(3000) * 0.05
+    x = np.stack([np.sin(t), np.cos(t), np.sin(2 * t)], axis=1)
+    np.save(tmp_path / "a.npy", x)
+    out = tmp_path / "al"
+    code, stdout, err = run_cli(
+        [
+            "train",
+            "--data",
+            str(tmp_path / "a.npy"),
+            "--dt",
+            "0.05",
+            "--model",
+            "alrnn",
+            "--latent",
+            "6",
+            "--pwl",
+            "2",
+            "--forcing",
+            "stf",
+            "--out",
+            str(out),
+            "--json",
+            "--epochs",
+            "2",
+            "--seq-len",
+            "40",
+            "--no-plots",
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    metrics = json.loads(stdout)
+    assert 1 <= metrics["n_subregions"] <= 4
+
+
+def test_errors_are_one_line_and_exit_2(tmp_path, capsys) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("1,2,3\n4,nan,6\n" + "1,2,3\n" * 50)
+    code, stdout, err = run_cli(["train", "--data", str(bad), "--out", str(tmp_path / "o")], capsys)
+    assert code == 2
+    assert err.count("\n") == 1 and "bad.csv" in err and "line 2" in err
+    short = tmp_path / "short.npy"
+    np.save(short, np.random.default_rng(0).normal(size=(150, 3)))
+    code, _, err = run_cli(
+        [
+            "train",
+            "--data",
+            str(short),
+            "--out",
+            str(tmp_path / "o2"),
+            "--seq-len",
+            "200",
+            "--epochs",
+            "1",
+        ],
+        capsys,
+    )
+    assert code == 2 and "too short" in err
+    code, _, err = run_cli(
+        ["train", "--system", "lorenz63", "--data", str(short), "--out", str(tmp_path / "o3")],
+        capsys,
+    )
+    assert code == 2 and "exactly one of" in err
+    code, _, err = run_cli(["eval", str(tmp_path / "nowhere")], capsys)
+    assert code == 2 and "not a model directory" in err
