@@ -1,7 +1,8 @@
 """Scoped float64: integration, invariants and metrics run in double precision.
 
-attractor never flips JAX's global ``jax_enable_x64`` flag as a side effect of import. Code that needs
-float64 runs inside :func:`float64`, a context manager that turns x64 on for the enclosed block only.
+attractor never flips JAX's global ``jax_enable_x64`` flag as a side effect of import. Code that
+needs float64 runs inside :func:`float64`, a context manager that turns x64 on for the enclosed
+block only.
 Functions jitted inside the block are traced and cached separately from float32 traces.
 """
 

@@ -12,7 +12,7 @@ from attractor.errors import InputError
 
 #: The CLI's default training length, tuned so that Lorenz-63 meets the GTF paper's quality in a
 #: few minutes on a 2-core CPU (see BENCHMARKS.md). The AL-RNN trains longer, as in its paper.
-DEFAULT_EPOCHS = 400
+DEFAULT_EPOCHS = 800
 MODEL_EPOCHS = {"alrnn": 2000}
 
 #: Global-norm gradient clipping per model (None: off). The AL-RNN reference recipe does not clip,
