@@ -22,7 +22,17 @@ from pathlib import Path
 
 import numpy as np
 
-KEYS = ("D_stsp", "D_H", "PE", "lambda_max", "n_subregions", "train_seconds", "selected_epoch")
+KEYS = (
+    "D_stsp",
+    "D_H",
+    "PE",
+    "lambda_max",
+    "n_subregions",
+    "D_stsp_starts_median",
+    "D_H_starts_median",
+    "train_seconds",
+    "selected_epoch",
+)
 
 
 def main() -> None:
@@ -54,8 +64,10 @@ def main() -> None:
         values = [m[key] for _, m in rows if m.get(key) is not None]
         if values:
             med = float(np.median(values))
-            print(f"{key:>15}: median {med:.4g}  (min {min(values):.4g}, max {max(values):.4g}, "
-                  f"n={len(values)})")
+            print(
+                f"{key:>15}: median {med:.4g}  (min {min(values):.4g}, max {max(values):.4g}, "
+                f"n={len(values)})"
+            )
 
 
 if __name__ == "__main__":

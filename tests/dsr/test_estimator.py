@@ -58,9 +58,10 @@ def test_evaluate_model_reports_all_metrics() -> None:
         make_config("alrnn", obs_dim=2, latent_dim=4, n_pwl=2), key=jax.random.PRNGKey(0)
     )
     m = evaluate_model(model, x, dt=0.1, n_runs=3, lyapunov_steps=2000, lyapunov_transient=100)
-    for key in ("D_stsp", "D_H", "PE", "lambda_max", "n_subregions", "D_stsp_runs"):
+    for key in ("D_stsp", "D_H", "PE", "lambda_max", "n_subregions", "D_stsp_starts"):
         assert key in m
-    assert m["n_runs"] == 3 and len(m["D_H_runs"]) == 3
+    assert m["n_runs"] == 3 and len(m["D_H_starts"]) == 3
+    assert m["D_H"] == m["D_H_starts"][0]  # headline = protocol run from the first test point
     assert 0.0 <= m["D_H"] <= 1.0
     assert 1 <= m["n_subregions"] <= 4
 

@@ -82,8 +82,13 @@ def system_data(
         test=std.transform(x_test),
         standardizer=std,
         dt=step,
-        source={"system": system.name, "n_train": n_train, "n_test": n_test, "noise": noise,
-                "dt": step},
+        source={
+            "system": system.name,
+            "n_train": n_train,
+            "n_test": n_test,
+            "noise": noise,
+            "dt": step,
+        },
     )
 
 
