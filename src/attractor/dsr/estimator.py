@@ -22,12 +22,12 @@ import numpy as np
 from attractor.data.io import validate_series
 from attractor.data.standardize import Standardizer
 from attractor.dsr.evaluate import evaluate_model
+from attractor.dsr.experiment import default_train_config
 from attractor.errors import InputError
 from attractor.models.base import DSRModel
 from attractor.models.io import load_model, save_model
 from attractor.models.registry import build_model, make_config
-from attractor.train.forcing import ForcingConfig
-from attractor.train.loop import TrainConfig, train
+from attractor.train.loop import train
 
 
 class DSR:
@@ -93,14 +93,16 @@ class DSR:
             self.model, obs_dim=n_obs, latent_dim=self.latent_dim or n_obs, **self.hyperparameters
         )
         model = build_model(config, key=jax.random.PRNGKey(self.seed))
-        train_config = TrainConfig(
+        train_config = default_train_config(
             epochs=self.epochs,
-            batch_size=self.batch_size,
+            forcing=self.forcing,
+            alpha=self.alpha,
+            tau=self.tau,
             seq_len=self.seq_len,
+            batch_size=self.batch_size,
             lr_start=self.lr_start,
             lr_end=self.lr_end,
             noise_std=self.noise_std,
-            forcing=ForcingConfig(method=self.forcing, alpha=self.alpha, tau=self.tau),  # type: ignore[arg-type]
         )
         result = train(
             model,
