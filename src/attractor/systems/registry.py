@@ -69,6 +69,11 @@ def _ensure_builtins() -> None:
         for name, factory, structural in (*l96.FACTORIES, *ks.FACTORIES):
             register_factory(name, factory, structural=structural)
         _share_native_compilation()
+        # "dysts:<Name>" resolver: imports dysts only when such a name is looked up; without the
+        # extra it lists no names and a lookup raises InputError with the install hint.
+        from attractor.systems.dysts_adapter import register_dysts
+
+        register_dysts()
 
 
 def _share_native_compilation() -> None:
