@@ -152,3 +152,17 @@ def test_bad_arguments_raise_input_error(kwargs: dict, match: str) -> None:
         trajectory("lorenz63", n, **kwargs)
     with pytest.raises(InputError, match="unknown system"):
         trajectory("lorenz_63x", 10)
+
+
+def test_batch_split_across_threads_equals_one_at_a_time(monkeypatch) -> None:
+    import sys
+
+    module = sys.modules["attractor.systems.trajectory"]
+    monkeypatch.setattr(module, "PARALLEL_MIN_SAMPLES", 1)
+    monkeypatch.setattr(module.os, "cpu_count", lambda: 2)
+    ics = np.array([[1.0, 1.0, 1.0], [-5.0, 3.0, 20.0], [2.0, -1.0, 15.0], [0.5, 0.5, 30.0]])
+    assert len(module._batch_chunks(ics, 200)) == 2
+    batch = trajectory("lorenz63", 200, ics=ics, transient=0)
+    for i in range(len(ics)):
+        alone = trajectory("lorenz63", 200, ics=ics[i : i + 1], transient=0)
+        np.testing.assert_array_equal(batch[i], alone[0])
