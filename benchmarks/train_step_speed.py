@@ -58,7 +58,7 @@ from scipy.integrate import solve_ivp
 from attractor.data.batching import SubsequenceSampler
 from attractor.models import build_model, make_config
 from attractor.train.forcing import ForcingConfig, forcing_weights
-from attractor.train.loop import TrainConfig, _make_epoch, make_optimizer, make_update
+from attractor.train.loop import TrainConfig, make_epoch, make_optimizer, make_update
 from attractor.train.loss import forced_mse
 
 OBS_DIM, LATENT_DIM, HIDDEN_DIM = 3, 3, 50
@@ -138,7 +138,7 @@ class JaxSide:
             sampler,
         )
         update = make_update(config, optimizer, static)
-        return cls(config, static, jax.jit(update), _make_epoch(config, optimizer, static), carry)
+        return cls(config, static, jax.jit(update), make_epoch(config, optimizer, static), carry)
 
     def with_model(self, model, data: np.ndarray) -> JaxSide:
         """Same compiled functions (the static part is identical), fresh parameters and data."""

@@ -175,9 +175,14 @@ def make_update(
     return one_update
 
 
-def _make_epoch(
+def make_epoch(
     config: TrainConfig, optimizer: optax.GradientTransformation, static: Any
 ) -> Callable[..., Any]:
+    """One compiled epoch: ``batches_per_epoch`` updates scanned in a single ``lax.scan``.
+
+    ``run_epoch(params, opt_state, alpha, step, sampler, key)`` returns the new
+    ``(params, opt_state, alpha, step)``, the mean loss and whether all parameters are finite.
+    """
     one_update = make_update(config, optimizer, static)
 
     @eqx.filter_jit
@@ -247,7 +252,7 @@ def train(
         last_good = start_epoch
         log.info("resumed from %s at epoch %d", checkpoint_dir, start_epoch)
 
-    run_epoch = _make_epoch(config, optimizer, static)
+    run_epoch = make_epoch(config, optimizer, static)
     t0 = time.perf_counter()
     bar = _progress_bar(config.epochs, start_epoch) if progress else None
     stopped_early = False
