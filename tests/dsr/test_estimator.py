@@ -6,7 +6,7 @@ import jax
 import numpy as np
 import pytest
 
-from attractor.dsr import DSR, count_subregions, evaluate_model
+from attractor.dsr import DSR, count_subregions, evaluate_model, generate_runs
 from attractor.errors import InputError
 from attractor.models import build_model, make_config
 
@@ -63,7 +63,8 @@ def test_evaluate_model_reports_all_metrics() -> None:
     assert m["n_runs"] == 3 and len(m["D_H_starts"]) == 3
     assert m["D_H"] == m["D_H_starts"][0]  # headline = protocol run from the first test point
     assert 0.0 <= m["D_H"] <= 1.0
-    assert 1 <= m["n_subregions"] <= 4
+    _, latents = generate_runs(model, x, 1)
+    assert m["n_subregions"] == count_subregions(model, latents[0])  # codes of the protocol run
 
 
 def test_count_subregions_counts_codes() -> None:

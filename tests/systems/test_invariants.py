@@ -250,7 +250,7 @@ def test_kuramoto_sivashinsky_slow() -> None:
 def test_correlation_dimension_lorenz63() -> None:
     x = _trajectory(_get("lorenz63"), 40_000)
     res = correlation_dimension(x, seed=0)
-    assert 1.9 <= res.dimension <= 2.2
+    assert res.dimension == pytest.approx(2.05, abs=0.15)  # accepted range [1.9, 2.2]
     assert res.theiler > 0  # a flow sampled densely is correlated in time
     again = correlation_dimension(x, seed=0)
     assert again.dimension == res.dimension  # same seed, same subsample
