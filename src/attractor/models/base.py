@@ -132,6 +132,11 @@ def talathi_vartak_init(latent_dim: int, *, key: jax.Array) -> tuple[jax.Array, 
     return a, w
 
 
+def offdiagonal(w: jax.Array) -> jax.Array:
+    """``w`` with its diagonal zeroed: the PLRNN's off-diagonal coupling (Durstewitz 2017)."""
+    return w * (1.0 - jnp.eye(w.shape[0], dtype=w.dtype))
+
+
 def uniform(key: jax.Array, shape: tuple[int, ...], bound: float) -> jax.Array:
     """``U(-bound, bound)`` samples."""
     return jax.random.uniform(key, shape, minval=-bound, maxval=bound)

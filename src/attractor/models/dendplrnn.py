@@ -17,7 +17,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from attractor.models.base import DSRModel, ModelConfig, talathi_vartak_init, uniform
+from attractor.models.base import DSRModel, ModelConfig, offdiagonal, talathi_vartak_init, uniform
 from attractor.models.observation import Observation, make_observation
 
 
@@ -51,9 +51,6 @@ class DendPLRNN(DSRModel):
         self.H = jax.random.normal(k_h, (m, b))
         self.observation = make_observation(config.observation, config.obs_dim, m, key=k_obs)
 
-    def _offdiagonal_w(self) -> jax.Array:
-        return self.W * (1.0 - jnp.eye(self.config.latent_dim, dtype=self.W.dtype))
-
     def basis_expansion(self, z: jax.Array) -> jax.Array:
         """φ(z), shape ``(M,)``."""
         bases = jax.nn.relu(z[:, None] - self.H)
@@ -62,9 +59,7 @@ class DendPLRNN(DSRModel):
         return bases @ self.alpha
 
     def step(self, z: jax.Array) -> jax.Array:
-        return self.A * z + self._offdiagonal_w() @ self.basis_expansion(z) + self.h
+        return self.A * z + offdiagonal(self.W) @ self.basis_expansion(z) + self.h
 
     def latent_regularization(self) -> jax.Array:
-        return (
-            jnp.sum((1.0 - self.A) ** 2) + jnp.sum(self._offdiagonal_w() ** 2) + jnp.sum(self.h**2)
-        )
+        return jnp.sum((1.0 - self.A) ** 2) + jnp.sum(offdiagonal(self.W) ** 2) + jnp.sum(self.h**2)

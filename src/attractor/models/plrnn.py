@@ -15,7 +15,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from attractor.models.base import DSRModel, ModelConfig, talathi_vartak_init
+from attractor.models.base import DSRModel, ModelConfig, offdiagonal, talathi_vartak_init
 from attractor.models.observation import Observation, make_observation
 
 
@@ -45,16 +45,11 @@ class PLRNN(DSRModel):
             config.observation, config.obs_dim, config.latent_dim, key=k_obs
         )
 
-    def _offdiagonal_w(self) -> jax.Array:
-        return self.W * (1.0 - jnp.eye(self.config.latent_dim, dtype=self.W.dtype))
-
     def _activation_input(self, z: jax.Array) -> jax.Array:
         return z - jnp.mean(z) if self.config.mean_centered else z
 
     def step(self, z: jax.Array) -> jax.Array:
-        return self.A * z + self._offdiagonal_w() @ jax.nn.relu(self._activation_input(z)) + self.h
+        return self.A * z + offdiagonal(self.W) @ jax.nn.relu(self._activation_input(z)) + self.h
 
     def latent_regularization(self) -> jax.Array:
-        return (
-            jnp.sum((1.0 - self.A) ** 2) + jnp.sum(self._offdiagonal_w() ** 2) + jnp.sum(self.h**2)
-        )
+        return jnp.sum((1.0 - self.A) ** 2) + jnp.sum(offdiagonal(self.W) ** 2) + jnp.sum(self.h**2)
