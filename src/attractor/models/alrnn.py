@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 
 from attractor.errors import InputError
-from attractor.models.base import DSRModel, ModelConfig, talathi_vartak_init
+from attractor.models.base import DSRModel, ModelConfig, row_matmul, talathi_vartak_init
 from attractor.models.observation import Observation, make_observation
 
 
@@ -67,7 +67,7 @@ class ALRNN(DSRModel):
         return mask * jax.nn.relu(z) + (1.0 - mask) * z
 
     def step(self, z: jax.Array) -> jax.Array:
-        return self.A * z + self.W @ self.activation(z) + self.h
+        return self.A * z + row_matmul(self.activation(z), self.W.T) + self.h
 
     def jacobian(self, z: jax.Array) -> jax.Array:
         """Analytic Jacobian ``diag(A) + W diag(1_{M-P}, z_P > 0)``."""

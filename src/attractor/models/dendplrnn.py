@@ -17,7 +17,14 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from attractor.models.base import DSRModel, ModelConfig, offdiagonal, talathi_vartak_init, uniform
+from attractor.models.base import (
+    DSRModel,
+    ModelConfig,
+    offdiagonal,
+    row_matmul,
+    talathi_vartak_init,
+    uniform,
+)
 from attractor.models.observation import Observation, make_observation
 
 
@@ -59,7 +66,7 @@ class DendPLRNN(DSRModel):
         return bases @ self.alpha
 
     def step(self, z: jax.Array) -> jax.Array:
-        return self.A * z + offdiagonal(self.W) @ self.basis_expansion(z) + self.h
+        return self.A * z + row_matmul(self.basis_expansion(z), offdiagonal(self.W).T) + self.h
 
     def latent_regularization(self) -> jax.Array:
         return jnp.sum((1.0 - self.A) ** 2) + jnp.sum(offdiagonal(self.W) ** 2) + jnp.sum(self.h**2)

@@ -15,7 +15,13 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from attractor.models.base import DSRModel, ModelConfig, offdiagonal, talathi_vartak_init
+from attractor.models.base import (
+    DSRModel,
+    ModelConfig,
+    offdiagonal,
+    row_matmul,
+    talathi_vartak_init,
+)
 from attractor.models.observation import Observation, make_observation
 
 
@@ -49,7 +55,8 @@ class PLRNN(DSRModel):
         return z - jnp.mean(z) if self.config.mean_centered else z
 
     def step(self, z: jax.Array) -> jax.Array:
-        return self.A * z + offdiagonal(self.W) @ jax.nn.relu(self._activation_input(z)) + self.h
+        w_t = offdiagonal(self.W).T
+        return self.A * z + row_matmul(jax.nn.relu(self._activation_input(z)), w_t) + self.h
 
     def latent_regularization(self) -> jax.Array:
         return jnp.sum((1.0 - self.A) ** 2) + jnp.sum(offdiagonal(self.W) ** 2) + jnp.sum(self.h**2)
