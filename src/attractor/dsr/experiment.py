@@ -141,23 +141,32 @@ class BestModelSelector:
     The AL-RNN protocol (Brenner et al., NeurIPS 2024) evaluates the checkpoint with the best
     D_stsp rather than the last one. Here the validation series is the tail of the *training* data
     (never the test data): every ``every`` epochs the model generates ``ceil(1.25 T)`` steps from
-    the validation start point and the last ``T`` are compared with it.
+    each of ``n_starts`` start points spread along it, and the last ``T`` of each run are compared
+    with the series. The score is the worst of these D_stsp values, so that a model with a second,
+    spurious attractor reached from some start points (multistability, seen in trained shPLRNNs)
+    is not kept for its good runs from the others; a diverged run disqualifies the checkpoint.
     """
 
-    def __init__(self, validation: np.ndarray, every: int) -> None:
+    def __init__(self, validation: np.ndarray, every: int, n_starts: int = 3) -> None:
         self.validation = np.asarray(validation, dtype=np.float64)
         self.every = every
+        self.n_starts = n_starts
         self.best_model: DSRModel | None = None
         self.best_score = float("inf")
         self.best_epoch: int | None = None
 
+    def score(self, model: DSRModel) -> float:
+        """The worst validation D_stsp over the start points (``inf`` if a run diverged)."""
+        generated, _ = generate_runs(model, self.validation, self.n_starts)
+        scores = [state_space_divergence(self.validation, run) for run in generated]
+        return float(max(scores)) if np.all(np.isfinite(scores)) else float("inf")
+
     def __call__(self, epoch: int, model: DSRModel, loss: float, alpha: float) -> bool:
         if epoch % self.every:
             return False
-        generated, _ = generate_runs(model, self.validation, 1)
-        score = state_space_divergence(self.validation, generated[0])
-        if np.isfinite(score) and score < self.best_score:
-            self.best_model, self.best_score, self.best_epoch = model, float(score), epoch
+        score = self.score(model)
+        if score < self.best_score:
+            self.best_model, self.best_score, self.best_epoch = model, score, epoch
         return False
 
 

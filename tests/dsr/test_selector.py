@@ -1,0 +1,45 @@
+"""Best-model selection on the validation tail: the worst start point decides."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from attractor.dsr import experiment
+from attractor.dsr.experiment import BestModelSelector
+
+
+def _fake_runs(runs_by_model: dict[str, list[np.ndarray]]):
+    """A stand-in for ``generate_runs`` that returns prepared runs for each named 'model'."""
+
+    def generate(model: str, validation: np.ndarray, n_runs: int):
+        runs = runs_by_model[model]
+        assert len(runs) == n_runs
+        return np.stack(runs), None
+
+    return generate
+
+
+def test_selector_scores_the_worst_start_and_keeps_the_best_epoch(monkeypatch) -> None:
+    rng = np.random.default_rng(0)
+    validation = rng.normal(size=(4000, 2))
+    good = [rng.normal(size=(4000, 2)) for _ in range(3)]
+    elsewhere = rng.normal(size=(4000, 2)) * 0.05 + 3.0  # a second attractor far from the data
+    runs = {
+        "bistable": [good[0], elsewhere, good[2]],  # fine from 2 of 3 starts
+        "monostable": [good[1], good[2], good[0]],
+        "diverged": [good[0], np.full((4000, 2), np.nan), good[1]],
+    }
+    monkeypatch.setattr(experiment, "generate_runs", _fake_runs(runs))
+    selector = BestModelSelector(validation, every=10, n_starts=3)
+
+    assert selector.score("diverged") == float("inf")
+    bistable, monostable = selector.score("bistable"), selector.score("monostable")
+    assert bistable > 10 * monostable  # one bad start makes the whole checkpoint bad
+
+    for epoch, model in [(10, "bistable"), (15, "monostable"), (20, "monostable")]:
+        assert selector(epoch, model, loss=0.0, alpha=0.0) is False
+    assert selector.best_model == "monostable" and selector.best_epoch == 20  # 15 is not checked
+    assert selector.best_score == monostable
+    selector(30, "bistable", loss=0.0, alpha=0.0)
+    selector(40, "diverged", loss=0.0, alpha=0.0)
+    assert selector.best_epoch == 20
