@@ -2,7 +2,7 @@
 
 Target (issue 3): D_stsp <= 0.25 and D_H <= 0.10 within 5 minutes on a 2-core CPU, from the
 default noisy training data (100 000 points, dt = 0.01, standardised, 5 % observation noise),
-with the CLI's default settings (shPLRNN M=3, L=100, aGTF, 400 epochs schedule).
+with the CLI's default settings (shPLRNN M=3, L=100, aGTF, the DEFAULT_EPOCHS = 800 schedule).
 
 Every ``--every`` epochs the model is evaluated with the protocol's first run (1.25 T steps from
 the first test point, last T = 100 000 compared). The clock counts training only; evaluation time
