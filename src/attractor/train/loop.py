@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -269,8 +270,9 @@ def train(
             losses.append(loss_value)
             alphas.append(float(alpha))
             if bar is not None:
+                postfix = {"loss": f"{loss_value:.4g}", "alpha": f"{float(alpha):.3f}"}
+                bar.set_postfix(postfix, refresh=False)  # update() redraws, throttled
                 bar.update(1)
-                bar.set_postfix(loss=f"{loss_value:.4g}", alpha=f"{float(alpha):.3f}")
             if checkpoint_dir is not None and (
                 epoch % config.checkpoint_every == 0 or epoch == config.epochs
             ):
@@ -313,6 +315,15 @@ def _raise_divergence(epoch: int, checkpoint_dir: str | Path | None, last_good: 
 
 
 def _progress_bar(total: int, initial: int) -> Any:
+    """A tqdm bar on stderr; redrawn at most every 30 s when stderr is a file or pipe (logs)."""
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, initial=initial, desc="training", unit="epoch", leave=False)
+    interactive = sys.stderr.isatty()
+    return tqdm(
+        total=total,
+        initial=initial,
+        desc="training",
+        unit="epoch",
+        leave=False,
+        mininterval=0.1 if interactive else 30.0,
+    )
