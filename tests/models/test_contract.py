@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from attractor._precision import float64
 from attractor.errors import InputError
 from attractor.models import build_model, load_model, make_config, model_names, save_model
 
@@ -59,6 +60,33 @@ def test_jacobian_matches_finite_differences(name: str) -> None:
         e = jnp.zeros(LATENT).at[j].set(eps)
         fd[:, j] = (np.asarray(model.step(z + e)) - np.asarray(model.step(z - e))) / (2 * eps)
     np.testing.assert_allclose(jac, fd, atol=2e-3)
+
+
+# Variants whose Jacobian-transpose product has its own code path.
+VARIANTS = [
+    (name, latent, extra)
+    for name in model_names()
+    for latent in (LATENT, 12)  # shPLRNN: full Jacobian up to M = 8, hidden slopes above
+    for extra in ({}, {"clipped": False}, {"mean_centered": True})
+    if not (extra.get("clipped") is False and name not in ("shplrnn", "dendplrnn"))
+    and not (extra.get("mean_centered") and name != "plrnn")
+]
+
+
+@pytest.mark.parametrize(("name", "latent", "extra"), VARIANTS)
+def test_jacobian_transpose_apply_equals_jacobian_transpose(name, latent, extra) -> None:
+    with float64():
+        cfg = make_config(name, obs_dim=OBS, latent_dim=latent, **extra)
+        model = _perturbed(build_model(cfg, key=jax.random.PRNGKey(5)))
+        model = jax.tree_util.tree_map(
+            lambda v: jnp.asarray(v, jnp.float64) if isinstance(v, jax.Array) else v, model
+        )
+        for seed in range(3):
+            z, v = jax.random.normal(jax.random.PRNGKey(10 + seed), (2, latent), jnp.float64)
+            expected = model.jacobian(z).T @ v
+            got = model.jacobian_transpose_apply(model.jacobian_factors(z), v)
+            np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(expected, jax.vjp(model.step, z)[1](v)[0], rtol=1e-12)
 
 
 @pytest.mark.parametrize("name", model_names())

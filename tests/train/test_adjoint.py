@@ -11,6 +11,7 @@ import pytest
 from attractor._precision import float64
 from attractor.models import build_model, make_config, model_names
 from attractor.models.base import row_matmul
+from attractor.train.adjoint import prefer_adjoint
 from attractor.train.loss import forced_mse
 
 OBS, LATENT, STEPS, BATCH = 2, 4, 13, 3
@@ -77,6 +78,22 @@ def test_adjoint_gradient_equals_autodiff(name: str, observation: str, pattern: 
         assert all(float(jnp.max(jnp.abs(g))) > 0 for g in grad_params if g.size)
 
 
+def test_adjoint_with_factored_jacobians() -> None:
+    """A shPLRNN above SMALL_CONTRACTION latent units stores hidden slopes, not Jacobians."""
+    with float64():
+        model = build_model(
+            make_config("shplrnn", obs_dim=OBS, latent_dim=10, hidden_dim=7),
+            key=jax.random.PRNGKey(3),
+        )
+        model = jax.tree_util.tree_map(
+            lambda v: jnp.asarray(v, jnp.float64) if isinstance(v, jax.Array) else v, model
+        )
+        batch = jax.random.normal(jax.random.PRNGKey(8), (BATCH, STEPS + 1, OBS), jnp.float64)
+        alphas = jnp.asarray(ALPHA_PATTERNS["mixed"])
+        reference = _loss_and_grads(model, batch, alphas, use_adjoint=False)
+        _assert_same(reference, _loss_and_grads(model, batch, alphas, use_adjoint=True))
+
+
 def test_adjoint_forward_values_are_the_plain_rollout() -> None:
     with float64():
         model = _model("shplrnn", "identity")
@@ -93,3 +110,14 @@ def test_row_matmul_is_a_matrix_product(k: int) -> None:
         w = jax.random.normal(jax.random.PRNGKey(k + 1), (k, 7), jnp.float64)
         np.testing.assert_allclose(row_matmul(x, w), x @ w, rtol=1e-13, atol=1e-13)
         np.testing.assert_allclose(row_matmul(x[0, 0], w), x[0, 0] @ w, rtol=1e-13, atol=1e-13)
+
+
+def test_adjoint_is_the_default_for_small_models_only() -> None:
+    def model(**kw):
+        return build_model(make_config("shplrnn", obs_dim=3, **kw), key=jax.random.PRNGKey(0))
+
+    assert prefer_adjoint(model(latent_dim=3, hidden_dim=100))
+    assert prefer_adjoint(
+        build_model(make_config("alrnn", obs_dim=3, latent_dim=20), key=jax.random.PRNGKey(0))
+    )
+    assert not prefer_adjoint(model(latent_dim=64, hidden_dim=512))

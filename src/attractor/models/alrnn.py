@@ -69,11 +69,21 @@ class ALRNN(DSRModel):
     def step(self, z: jax.Array) -> jax.Array:
         return self.A * z + row_matmul(self.activation(z), self.W.T) + self.h
 
+    def _slope(self, z: jax.Array) -> jax.Array:
+        """Φ*'(z): 1 on the linear units, the indicator ``z > 0`` on the P PWL units."""
+        mask = self._pwl_mask(z.dtype)
+        return (1.0 - mask) + mask * (z > 0).astype(z.dtype)
+
     def jacobian(self, z: jax.Array) -> jax.Array:
         """Analytic Jacobian ``diag(A) + W diag(1_{M-P}, z_P > 0)``."""
-        mask = self._pwl_mask(z.dtype)
-        d = (1.0 - mask) + mask * (z > 0).astype(z.dtype)
-        return jnp.diag(self.A) + self.W * d
+        return jnp.diag(self.A) + self.W * self._slope(z)
+
+    def jacobian_factors(self, z: jax.Array) -> jax.Array:
+        return self._slope(z)
+
+    def jacobian_transpose_apply(self, slope: jax.Array, v: jax.Array) -> jax.Array:
+        """``J^T v = A v + slope * (W^T v)``."""
+        return self.A * v + slope * row_matmul(v, self.W)
 
     def symbolic_code(self, z: jax.Array) -> jax.Array:
         """Integer code of the linear subregion of each state: bits ``z_p > 0`` of the P PWL units.

@@ -89,6 +89,21 @@ class DSRModel(eqx.Module):
         """Jacobian ``dF/dz`` of the latent step at ``z``, shape ``(M, M)``."""
         return jax.jacfwd(self.step)(z)
 
+    def jacobian_factors(self, z: jax.Array) -> Any:
+        """What :meth:`jacobian_transpose_apply` needs to form ``J(z)^T v``; default ``J(z)``.
+
+        The adjoint reverse pass of :mod:`attractor.train.adjoint` evaluates this for every state
+        of a rollout at once, then applies it step by step. Models whose Jacobian is ``diag(A)``
+        plus a structured part override both methods to store only a vector per state (e.g. the
+        active-unit indicators) instead of an ``M x M`` matrix.
+        """
+        return self.jacobian(z)
+
+    def jacobian_transpose_apply(self, factors: Any, v: jax.Array) -> jax.Array:
+        """``J(z)^T v`` for ``v`` of shape ``(M,)``, from ``factors = jacobian_factors(z)``."""
+        # A multiply-reduce rather than a matrix product: it fuses into one loop under vmap.
+        return jnp.sum(factors * v[:, None], axis=0)
+
     # ------------------------------------------------------------------ free running
     def rollout(self, z0: jax.Array, n: int) -> jax.Array:
         """Latent trajectory of ``n`` rows starting with ``z0`` (row 0 is ``z0``)."""

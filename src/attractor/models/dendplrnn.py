@@ -68,5 +68,16 @@ class DendPLRNN(DSRModel):
     def step(self, z: jax.Array) -> jax.Array:
         return self.A * z + row_matmul(self.basis_expansion(z), offdiagonal(self.W).T) + self.h
 
+    def jacobian_factors(self, z: jax.Array) -> jax.Array:
+        """φ'(z), shape ``(M,)``: the slope of each unit's spline at its current value."""
+        slopes = (z[:, None] > self.H).astype(z.dtype)
+        if self.config.clipped:
+            slopes = slopes - (z > 0).astype(z.dtype)[:, None]
+        return slopes @ self.alpha
+
+    def jacobian_transpose_apply(self, slope: jax.Array, v: jax.Array) -> jax.Array:
+        """``J^T v = A v + φ'(z) * (W^T v)``."""
+        return self.A * v + slope * row_matmul(v, offdiagonal(self.W))
+
     def latent_regularization(self) -> jax.Array:
         return jnp.sum((1.0 - self.A) ** 2) + jnp.sum(offdiagonal(self.W) ** 2) + jnp.sum(self.h**2)

@@ -58,5 +58,14 @@ class PLRNN(DSRModel):
         w_t = offdiagonal(self.W).T
         return self.A * z + row_matmul(jax.nn.relu(self._activation_input(z)), w_t) + self.h
 
+    def jacobian_factors(self, z: jax.Array) -> jax.Array:
+        """The active-unit indicator ``d = 1[c(z) > 0]`` (``c``: the optional mean-centring)."""
+        return (self._activation_input(z) > 0).astype(z.dtype)
+
+    def jacobian_transpose_apply(self, d: jax.Array, v: jax.Array) -> jax.Array:
+        """``J^T v = A v + C (d * (W^T v))`` with ``C = I - 11^T / M`` when mean-centred."""
+        u = d * row_matmul(v, offdiagonal(self.W))
+        return self.A * v + self._activation_input(u)
+
     def latent_regularization(self) -> jax.Array:
         return jnp.sum((1.0 - self.A) ** 2) + jnp.sum(offdiagonal(self.W) ** 2) + jnp.sum(self.h**2)

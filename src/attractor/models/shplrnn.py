@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 
 from attractor.models.base import (
+    SMALL_CONTRACTION,
     DSRModel,
     ModelConfig,
     row_matmul,
@@ -77,12 +78,27 @@ class ShPLRNN(DSRModel):
         is one ``(B, L) @ (L, M*M)`` product.
         """
         m = self.config.latent_dim
-        pre = row_matmul(z, self.W2.T)
-        d = (pre + self.h2 > 0).astype(z.dtype)
-        if self.config.clipped:
-            d = d - (pre > 0).astype(z.dtype)
+        d = self._active(row_matmul(z, self.W2.T))
         outer = jnp.einsum("ml,lk->lmk", self.W1, self.W2).reshape(-1, m * m)
         return jnp.diag(self.A) + (d @ outer).reshape(m, m)
+
+    def _active(self, pre: jax.Array) -> jax.Array:
+        """Slope of the hidden layer at pre-activation ``pre``: 1[pre + h2 > 0] (- 1[pre > 0])."""
+        d = (pre + self.h2 > 0).astype(pre.dtype)
+        return d - (pre > 0).astype(pre.dtype) if self.config.clipped else d
+
+    def jacobian_factors(self, z: jax.Array) -> jax.Array:
+        """The full Jacobian for ``M <= SMALL_CONTRACTION`` (9 numbers for M = 3, cheaper to
+        apply than two products with the hidden layer), else the hidden slopes ``d`` ``(L,)``."""
+        if self.config.latent_dim <= SMALL_CONTRACTION:
+            return self.jacobian(z)
+        return self._active(row_matmul(z, self.W2.T))
+
+    def jacobian_transpose_apply(self, factors: jax.Array, v: jax.Array) -> jax.Array:
+        """``J^T v = A v + W2^T (d * (W1^T v))``, or the full ``J^T v`` for small ``M``."""
+        if self.config.latent_dim <= SMALL_CONTRACTION:
+            return super().jacobian_transpose_apply(factors, v)
+        return self.A * v + (factors * row_matmul(v, self.W1)) @ self.W2
 
     def latent_regularization(self) -> jax.Array:
         return (

@@ -17,11 +17,13 @@ backward recursion
     mu_{t-1} = J_t^T lambda_t,           J_t = dF/dz at z~_{t-1},
 
 which is the only loop of the reverse pass: ``(d force / d z)`` is a diagonal interpolation weight
-and the Jacobians ``J_t`` are evaluated for all ``(t, b)`` at once before the loop, so each reverse
-step is one batched ``(M, M)`` matrix-vector product. That pays off for small latent spaces (see
-:data:`ADJOINT_MAX_LATENT`), the regime of low-dimensional reconstructions (M = 3 for
-Lorenz-63). The parameter gradient is then a single batched contraction over all time steps,
-obtained as the gradient of the surrogate
+and the Jacobians ``J_t`` are prepared for all ``(t, b)`` at once before the loop, in the factored
+form each model chooses (:meth:`DSRModel.jacobian_factors`: the full ``M x M`` matrix for a
+3-unit shPLRNN, the vector of active-unit slopes for the PLRNN and the AL-RNN), so that each
+reverse step is one cheap batched Jacobian-transpose product. That pays off while the per-step
+overhead dominates, i.e. for the small models of low-dimensional reconstruction (see
+:data:`ADJOINT_MAX_PARAMETERS`). The parameter gradient is then a single batched contraction over
+all time steps, obtained as the gradient of the surrogate
 
     S(theta) = sum_t <F_theta(z~_{t-1}), lambda_t> + <O_theta(z_t), g_t>
              + <force_theta(z_t, x_t, alpha_t), mu_t> + <init_theta(x_0), mu_0>
@@ -41,12 +43,20 @@ import jax.numpy as jnp
 
 from attractor.models.base import DSRModel
 
-#: Latent sizes up to which :func:`forced_mse <attractor.train.loss.forced_mse>` uses this reverse
-#: pass by default. Above it the ``T * B`` Jacobians of size ``M x M`` cost more to form than
-#: autodiff's reverse loop saves: measured on the 2-core CPU with B = 16, T = 200, a value and
-#: gradient takes 0.99 ms here vs 1.99 ms by autodiff for the shPLRNN with M = 3, L = 50, but
-#: 1.35 vs 1.12 ms for the AL-RNN with M = 20 and 3.9 vs 1.2 ms for the PLRNN with M = 20.
-ADJOINT_MAX_LATENT = 8
+#: Models with up to this many parameters use this reverse pass by default (see
+#: :func:`prefer_adjoint`). It recomputes the step once more over the whole rollout (for the
+#: Jacobian factors and the parameter gradient), which costs more than it saves once the step's
+#: arithmetic, not the per-step overhead, dominates. Value-and-grad on the 2-core CPU with B = 16,
+#: T = 200, autodiff vs adjoint in ms: shPLRNN M=3, L=50: 2.01 vs 0.87; AL-RNN M=20: 1.09 vs 0.74;
+#: PLRNN M=20: 1.13 vs 0.74; PLRNN M=100: 5.7 vs 3.1; shPLRNN M=20, L=200 (8.2k parameters):
+#: 5.3 vs 4.1; shPLRNN M=32, L=256 (16.7k): 6.5 vs 7.8; shPLRNN M=64, L=512: 20 vs 31.
+ADJOINT_MAX_PARAMETERS = 12_000
+
+
+def prefer_adjoint(model: DSRModel) -> bool:
+    """Whether :func:`forced_rollout_adjoint` is the faster reverse pass for ``model``."""
+    leaves = jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array))
+    return sum(int(leaf.size) for leaf in leaves) <= ADJOINT_MAX_PARAMETERS
 
 
 def forced_rollout_adjoint(model: DSRModel, batch: jax.Array, alphas: jax.Array) -> jax.Array:
@@ -120,21 +130,20 @@ def _adjoints(
     """
     _, observe_vjp = jax.vjp(model.observe, z_out)
     (g_z,) = observe_vjp(g)  # O'(z_t)^T g_t, (T, B, M)
-    jac = jax.vmap(jax.vmap(model.jacobian))(z_in)  # J_t, (T, B, M, M)
+    factors = jax.vmap(jax.vmap(model.jacobian_factors))(z_in)  # J_t in factored form
+    pull_back = jax.vmap(model.jacobian_transpose_apply)  # over the batch
 
     def through_force(g_z_t, z_t, x_t, alpha_t, mu_t):
         _, force_vjp = jax.vjp(lambda z: model.force(z, x_t, alpha_t), z_t)
         return g_z_t + force_vjp(mu_t)[0]
 
     def body(mu: jax.Array, inputs: tuple) -> tuple[jax.Array, jax.Array]:
-        g_z_t, z_t, x_t, alpha_t, jac_t = inputs
-        lam = through_force(g_z_t, z_t, x_t, alpha_t, mu)
-        # J^T lambda as a broadcast multiply-reduce: one fused loop, no matrix-multiply call.
-        mu_prev = jnp.sum(jac_t * lam[:, :, None], axis=1)
+        g_z_t, z_t, x_t, alpha_t, factors_t = inputs
+        mu_prev = pull_back(factors_t, through_force(g_z_t, z_t, x_t, alpha_t, mu))
         return mu_prev, mu_prev
 
     mu_last = jnp.zeros_like(z_out[0])
-    _, mu_prev = jax.lax.scan(body, mu_last, (g_z, z_out, xs[1:], alphas, jac), reverse=True)
+    _, mu_prev = jax.lax.scan(body, mu_last, (g_z, z_out, xs[1:], alphas, factors), reverse=True)
     mu = jnp.concatenate([mu_prev, mu_last[None]], axis=0)  # mu_0 .. mu_T
     lam = jax.vmap(through_force)(g_z, z_out, xs[1:], alphas, mu[1:])
     return lam, mu

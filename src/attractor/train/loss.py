@@ -5,7 +5,7 @@ For a subsequence ``x_0..x_T`` the latent state starts at ``z_0 = init_state(x_0
 ``x_t``, and the state passed on is the forced ``z_tilde_t = force(z_t, x_t, alpha_t)``
 (Hess et al., ICML 2023, §3). The gradient with respect to ``z`` through the forcing is
 ``(1 - alpha)`` times the upstream gradient, which plain autodiff of the interpolation gives.
-The rollout is one ``lax.scan``. For small latent spaces :func:`forced_mse` differentiates it with
+The rollout is one ``lax.scan``. For small models :func:`forced_mse` differentiates it with
 the hand-written reverse pass of :mod:`attractor.train.adjoint` (same gradient, fewer operations
 per reverse step); :func:`forced_predictions` is the plain form that autodiff differentiates.
 """
@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 
 from attractor.models.base import DSRModel
-from attractor.train.adjoint import ADJOINT_MAX_LATENT, forced_rollout_adjoint
+from attractor.train.adjoint import forced_rollout_adjoint, prefer_adjoint
 
 
 def forced_predictions(model: DSRModel, sequence: jax.Array, alphas: jax.Array) -> jax.Array:
@@ -38,11 +38,13 @@ def forced_mse(
     """Mean squared error of the forced one-step predictions over a batch ``(B, T+1, N)``.
 
     ``adjoint``: differentiate with the hand-written reverse pass (``True``) or by autodiff of the
-    plain scan (``False``); both give the same gradient. ``None`` picks the faster one: the
-    adjoint when ``latent_dim <= ADJOINT_MAX_LATENT``.
+    plain scan (``False``); both give the same gradient. ``None`` picks the faster one for the
+    model's size (:func:`attractor.train.adjoint.prefer_adjoint`). The adjoint supports reverse
+    mode only: for forward-mode or higher derivatives of the loss (``jax.jvp``, ``jax.hessian``)
+    pass ``adjoint=False``.
     """
     if adjoint is None:
-        adjoint = model.latent_dim <= ADJOINT_MAX_LATENT
+        adjoint = prefer_adjoint(model)
     if adjoint:
         predictions = forced_rollout_adjoint(model, batch, alphas)
     else:
