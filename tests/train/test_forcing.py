@@ -15,6 +15,7 @@ from attractor.train.forcing import (
     ForcingConfig,
     forcing_weights,
     jacobian_norm_estimate,
+    spectral_norms,
     update_alpha,
 )
 from attractor.train.loss import forced_mse, forced_predictions
@@ -108,3 +109,19 @@ def test_loss_gradient_matches_finite_differences() -> None:
             )
         )
         np.testing.assert_allclose(float(analytic), float(fd), rtol=1e-6)
+
+
+@pytest.mark.parametrize("m", [1, 2, 3, 4])
+def test_spectral_norms_match_svd(m: int) -> None:
+    rng = np.random.default_rng(m)
+    special = [np.eye(m), np.zeros((m, m)), np.outer(np.arange(1, m + 1), rng.normal(size=m))]
+    if m >= 2:  # repeated largest singular value, and a nearly repeated one
+        special += [np.diag([2.0, 2.0] + [1.0] * (m - 2)), np.diag([1.0] * (m - 1) + [1.0 + 1e-7])]
+    mats = np.concatenate([rng.normal(size=(200, m, m)) * s for s in (0.1, 1.0, 10.0)])
+    mats = np.concatenate([mats, np.stack(special)])
+    expected = np.linalg.norm(mats, ord=2, axis=(-2, -1))
+    with float64():
+        got = spectral_norms(jnp.asarray(mats, jnp.float64))
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+    got32 = spectral_norms(jnp.asarray(mats, jnp.float32))
+    np.testing.assert_allclose(got32, expected, rtol=2e-6, atol=1e-6)
