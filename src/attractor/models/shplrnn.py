@@ -61,11 +61,11 @@ class ShPLRNN(DSRModel):
         self.observation = make_observation(config.observation, config.obs_dim, m, key=k_obs)
 
     def step(self, z: jax.Array) -> jax.Array:
-        # Row-vector products (``z @ W^T``) throughout the models: under ``vmap`` they batch into
-        # ``(B, M) @ (M, L)`` with the batch leading, which XLA's CPU backend runs several times
-        # faster for these small sizes than the transposed layout that ``W @ z`` produces.
-        hidden = self._hidden(row_matmul(z, self.W2.T))
-        return self.A * z + hidden @ self.W1.T + self.h1
+        return self.A * z + self._hidden(self._pre(z)) @ self.W1.T + self.h1
+
+    def _pre(self, z: jax.Array) -> jax.Array:
+        """Hidden pre-activation ``W2 z`` (as a row-vector product, see ``row_matmul``)."""
+        return row_matmul(z, self.W2.T)
 
     def _hidden(self, pre: jax.Array) -> jax.Array:
         hidden = jax.nn.relu(pre + self.h2)
@@ -78,7 +78,7 @@ class ShPLRNN(DSRModel):
         is one ``(B, L) @ (L, M*M)`` product.
         """
         m = self.config.latent_dim
-        d = self._active(row_matmul(z, self.W2.T))
+        d = self._active(self._pre(z))
         outer = jnp.einsum("ml,lk->lmk", self.W1, self.W2).reshape(-1, m * m)
         return jnp.diag(self.A) + (d @ outer).reshape(m, m)
 
@@ -91,8 +91,8 @@ class ShPLRNN(DSRModel):
         """The full Jacobian for ``M <= SMALL_CONTRACTION`` (9 numbers for M = 3, cheaper to
         apply than two products with the hidden layer), else the hidden slopes ``d`` ``(L,)``."""
         if self.config.latent_dim <= SMALL_CONTRACTION:
-            return self.jacobian(z)
-        return self._active(row_matmul(z, self.W2.T))
+            return super().jacobian_factors(z)
+        return self._active(self._pre(z))
 
     def jacobian_transpose_apply(self, factors: jax.Array, v: jax.Array) -> jax.Array:
         """``J^T v = A v + W2^T (d * (W1^T v))``, or the full ``J^T v`` for small ``M``."""

@@ -46,10 +46,9 @@ from attractor.models.base import DSRModel
 #: Models with up to this many parameters use this reverse pass by default (see
 #: :func:`prefer_adjoint`). It recomputes the step once more over the whole rollout (for the
 #: Jacobian factors and the parameter gradient), which costs more than it saves once the step's
-#: arithmetic, not the per-step overhead, dominates. Value-and-grad on the 2-core CPU with B = 16,
-#: T = 200, autodiff vs adjoint in ms: shPLRNN M=3, L=50: 2.01 vs 0.87; AL-RNN M=20: 1.09 vs 0.74;
-#: PLRNN M=20: 1.13 vs 0.74; PLRNN M=100: 5.7 vs 3.1; shPLRNN M=20, L=200 (8.2k parameters):
-#: 5.3 vs 4.1; shPLRNN M=32, L=256 (16.7k): 6.5 vs 7.8; shPLRNN M=64, L=512: 20 vs 31.
+#: arithmetic, not the per-step overhead, dominates. ``benchmarks/adjoint_speed.py`` (B = 16,
+#: T = 200, 2-core CPU; BENCHMARKS.md) measured the adjoint 1.3-4x faster up to the shPLRNN with
+#: M=20, L=200 (8.3k parameters) and slower from M=32, L=256 (16.8k: 0.84x; 66k: 0.65x).
 ADJOINT_MAX_PARAMETERS = 12_000
 
 
