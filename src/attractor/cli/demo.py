@@ -13,8 +13,6 @@ from pathlib import Path
 
 import typer
 
-from attractor.cli.dsr import DEFAULT_EPOCHS, DEFAULT_HIDDEN
-
 
 def register(app: typer.Typer) -> None:
     app.command("demo")(demo_command)
@@ -23,14 +21,15 @@ def register(app: typer.Typer) -> None:
 def demo_command(
     out: Path = typer.Option(Path("demo_output"), "--out", help="Output directory."),
     system: str = typer.Option("lorenz63", "--system", help="Built-in system to reconstruct."),
-    epochs: int = typer.Option(DEFAULT_EPOCHS, "--epochs", help="Training epochs."),
+    epochs: int = typer.Option(None, "--epochs", help="Training epochs (default: the recipe's)."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
 ) -> None:
     """Simulate a system, measure its Lyapunov spectrum, and reconstruct it with GTF-shPLRNN."""
     import numpy as np
 
     from attractor.data.io import save_series
-    from attractor.dsr.experiment import build, default_train_config, run, system_data
+    from attractor.dsr.data import system_data
+    from attractor.dsr.pipeline import RunSpec, run, write_run
     from attractor.plot.dsr import plot_attractor
     from attractor.systems import get, lyapunov_spectrum, trajectory
 
@@ -59,16 +58,11 @@ def demo_command(
 
     typer.echo(f"[2/2] reconstructing {sys_.name} with GTF-shPLRNN from noisy data ...")
     data = system_data(sys_.name, seed=seed)
-    model = build(
-        "shplrnn",
-        data.train[0].shape[1],
-        seed=seed,
-        latent_dim=data.train[0].shape[1],
-        hidden_dim=DEFAULT_HIDDEN,
-    )
-    config = default_train_config(epochs=epochs, forcing="agtf", alpha=None, tau=None)
+    spec = RunSpec(model="shplrnn", objective="agtf", epochs=epochs, seed=seed, select_every=10)
     model_dir = out / "model"
-    _, metrics = run(data, model, config, model_dir, seed=seed, progress=True, select_every=10)
+    record = run(data, spec, checkpoint_dir=model_dir / "checkpoint", progress=True)
+    write_run(record, model_dir, x_test=data.test)
+    metrics = record.metrics
     typer.echo(
         f"      D_stsp {metrics['D_stsp']:.3f}  D_H {metrics['D_H']:.3f}  PE(20) "
         f"{metrics['PE']:.2e}  lambda_max {metrics['lambda_max']:.3f}  "

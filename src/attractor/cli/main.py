@@ -48,9 +48,11 @@ def _root(
 
 
 def _register() -> None:
-    from attractor.cli import demo, dsr, systems
+    from attractor.cli import demo, dsr, models, systems, train
 
     app.add_typer(systems.app, name="systems")
+    app.add_typer(models.app, name="models")
+    train.register(app)
     dsr.register(app)
     demo.register(app)
 
