@@ -43,3 +43,22 @@ def test_selector_scores_the_worst_start_and_keeps_the_best_epoch(monkeypatch) -
     selector(30, "bistable", loss=0.0, info={})
     selector(40, "diverged", loss=0.0, info={})
     assert selector.best_epoch == 20
+
+
+def test_selector_state_survives_a_resume(tmp_path, monkeypatch) -> None:
+    import jax
+    import jax.numpy as jnp
+
+    from attractor.models import build_model, make_config
+
+    model = build_model(make_config("plrnn", obs_dim=2), key=jax.random.PRNGKey(0))
+    validation = np.random.default_rng(0).normal(size=(3000, 2))
+    monkeypatch.setattr(selection, "generate_runs", lambda m, v, n: (np.stack([v] * n), None))
+    first = BestModelSelector(validation, every=10, state_dir=tmp_path)
+    first(10, model, 0.0)
+    assert first.best_epoch == 10
+    later = BestModelSelector(validation, every=10, state_dir=tmp_path)
+    other = jax.tree_util.tree_map(jnp.zeros_like, model)
+    assert later.restore(other)
+    assert later.best_epoch == 10 and later.best_score == first.best_score
+    np.testing.assert_array_equal(np.asarray(later.best_model.A), np.asarray(model.A))

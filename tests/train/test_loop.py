@@ -162,3 +162,24 @@ def test_bad_inputs() -> None:
         train(_model(), np.zeros((100, 3), np.float32), GTF, config=CFG, key=jax.random.PRNGKey(0))
     with pytest.raises(InputError, match="epochs"):
         TrainConfig(epochs=0)
+
+
+def test_an_interrupt_keeps_every_finished_epoch_and_resumes_exactly(tmp_path) -> None:
+    cfg = dataclasses.replace(CFG, checkpoint_every=50)  # no regular checkpoint before the end
+    full = train(_model(), _data(), GTF, config=cfg, key=jax.random.PRNGKey(1))
+
+    def ctrl_c(epoch, *_):
+        if epoch == 4:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(_model(), _data(), GTF, config=cfg, key=jax.random.PRNGKey(1),
+              checkpoint_dir=tmp_path, callback=ctrl_c)
+    import json
+
+    assert json.loads((tmp_path / "progress.json").read_text())["epoch"] == 4
+    resumed = train(_model(), _data(), GTF, config=cfg, key=jax.random.PRNGKey(1),
+                    checkpoint_dir=tmp_path, resume=True)
+    assert resumed.losses == full.losses
+    for x, y in zip(_params(full.model), _params(resumed.model), strict=True):
+        np.testing.assert_array_equal(x, y)

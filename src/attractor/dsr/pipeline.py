@@ -161,10 +161,12 @@ def fit(
     objective = spec.make_objective()
     closed_form = isinstance(objective, ClosedFormObjective)
     selector = (
-        BestModelSelector(validation_tail(data), spec.select_every)
+        BestModelSelector(validation_tail(data), spec.select_every, state_dir=checkpoint_dir)
         if spec.select_every and not closed_form
         else None
     )
+    if selector is not None and resume:
+        selector.restore(model)
 
     def on_epoch(epoch: int, m: Any, loss: float, info: dict[str, float]) -> bool:
         stop = bool(callback(epoch, m, loss, info)) if callback is not None else False

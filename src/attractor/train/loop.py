@@ -279,6 +279,13 @@ def _gradient_training(
     bar = _progress_bar(config.epochs, start_epoch) if progress else None
     stopped_early = False
     epoch = start_epoch
+
+    def save(epoch_done: int) -> None:
+        state = (params, opt_state, obj_state, step, key)
+        record = {"epoch": epoch_done, "losses": losses, "history": history,
+                  "objective": objective.describe()}
+        save_checkpoint(checkpoint_dir, state, record)
+
     try:
         for epoch in range(start_epoch + 1, config.epochs + 1):
             key, k_epoch = jax.random.split(key)
@@ -298,16 +305,24 @@ def _gradient_training(
             if checkpoint_dir is not None and (
                 epoch % config.checkpoint_every == 0 or epoch == config.epochs
             ):
-                state = (params, opt_state, obj_state, step, key)
-                progress_record = {"epoch": epoch, "losses": losses, "history": history,
-                                   "objective": objective.describe()}
-                save_checkpoint(checkpoint_dir, state, progress_record)
+                save(epoch)
                 last_good = epoch
             if callback is not None and callback(
                 epoch, eqx.combine(params, static), loss_value, info
             ):
                 stopped_early = True
                 break
+    except BaseException as interrupt:
+        # Ctrl-C, SIGTERM (the CLI raises a BaseException for it), SystemExit: keep every finished
+        # epoch. ``params`` etc. hold the state after the last completed epoch (an epoch is
+        # replaced as a whole), so resuming is exact. Errors (Exception) keep the last regular
+        # checkpoint, as the divergence message says.
+        done = len(losses)
+        interrupted = not isinstance(interrupt, Exception)
+        if interrupted and checkpoint_dir is not None and done and done != last_good:
+            save(done)
+            log.warning("interrupted: checkpoint of epoch %d written to %s", done, checkpoint_dir)
+        raise
     finally:
         if bar is not None:
             bar.close()
