@@ -162,6 +162,40 @@ def test_bad_arguments_and_divergence() -> None:
         lyapunov_spectrum(delay)
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"dt": 0.0}, "dt must be a positive"),
+        ({"dt": -0.01}, "dt must be a positive"),
+        ({"dt": float("nan")}, "dt must be a positive"),
+        ({"x0": [1.0, 1.0]}, r"shape \(3,\)"),
+        ({"x0": [np.nan, 1.0, 1.0]}, "NaN"),
+        ({"x0": "origin"}, "numeric"),
+        ({"n_steps": 0}, "n_steps"),
+        ({"n_steps": 100.0}, "n_steps"),
+        ({"n_steps": 2**40}, "2\\*\\*31"),
+        ({"n_exponents": 0}, "n_exponents"),
+        ({"params": {"rho": float("inf")}}, "finite"),
+    ],
+)
+def test_lyapunov_spectrum_bad_arguments(kwargs: dict, match: str) -> None:
+    with pytest.raises(InputError, match=match):
+        lyapunov_spectrum("lorenz63", **{"n_steps": 100, **kwargs})
+
+
+def test_chunked_run_equals_one_long_scan(monkeypatch) -> None:
+    """The measurement runs in chunks (so that Ctrl-C gets through); that changes nothing."""
+    import sys
+
+    module = sys.modules["attractor.systems.lyapunov"]
+    kwargs = {"n_steps": 3_000, "transient_steps": 500, "return_history": True}
+    whole = lyapunov_spectrum("lorenz63", **kwargs)
+    monkeypatch.setattr(module, "CHUNK_BLOCKS", 700)  # 3500 blocks: 5 chunks, the last short
+    chunked = lyapunov_spectrum("lorenz63", **kwargs)
+    np.testing.assert_allclose(chunked.exponents, whole.exponents, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(chunked.history, whole.history, rtol=1e-12, atol=1e-12)
+
+
 # --------------------------------------------------------------------------- catalogue systems
 
 

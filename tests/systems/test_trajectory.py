@@ -144,6 +144,21 @@ def test_divergence_names_the_system() -> None:
         ({"n": 10, "transient": -1.0}, "transient"),
         ({"n": 10, "dt": -0.1}, "dt"),
         ({"n": 10, "method": "euler"}, "method"),
+        ({"n": 5.9}, "n must"),
+        ({"n": -5}, "n must"),
+        ({"n": 10, "rtol": -1.0}, "rtol"),
+        ({"n": 10, "atol": 0.0}, "atol"),
+        ({"n": 10, "rtol": float("nan")}, "rtol"),
+        ({"n": 10, "dt": 0.0}, "dt"),
+        ({"n": 10, "dt": float("inf")}, "dt"),
+        ({"n": 10, "obs_noise": "x", "key": KEY}, "obs_noise"),
+        ({"n": 10, "dyn_noise": -1.0, "key": KEY}, "dyn_noise"),
+        ({"n": 10, "transient": "soon"}, "transient"),
+        ({"n": 10, "transient": 1e300}, "transient"),
+        ({"n": 10, "n_ics": 0, "key": KEY}, "n_ics"),
+        ({"n": 10, "n_ics": 2, "key": 3}, "PRNG key"),
+        ({"n": 10, "params": {"rho": float("nan")}}, "finite"),
+        ({"n": 10, "params": {"rho": "big"}}, "numeric"),
     ],
 )
 def test_bad_arguments_raise_input_error(kwargs: dict, match: str) -> None:
@@ -152,6 +167,10 @@ def test_bad_arguments_raise_input_error(kwargs: dict, match: str) -> None:
         trajectory("lorenz63", n, **kwargs)
     with pytest.raises(InputError, match="unknown system"):
         trajectory("lorenz_63x", 10)
+
+
+def test_numpy_integers_are_integers() -> None:
+    assert trajectory("lorenz63", np.int64(5), n_ics=np.int32(2), key=KEY).shape == (2, 5, 3)
 
 
 def test_batch_split_across_threads_equals_one_at_a_time(monkeypatch) -> None:

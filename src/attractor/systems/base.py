@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from attractor.errors import InputError
 
@@ -119,6 +120,19 @@ class System:
             if key not in merged:
                 raise InputError(
                     f"system {self.name!r} has no parameter {key!r}; known: {sorted(merged)}"
+                )
+            if isinstance(value, jax.core.Tracer):  # differentiating through a parameter
+                merged[key] = value
+                continue
+            try:
+                finite = bool(np.all(np.isfinite(np.asarray(value, dtype=np.float64))))
+            except (TypeError, ValueError):
+                raise InputError(
+                    f"system {self.name!r}: parameter {key!r} must be numeric, got {value!r}"
+                ) from None
+            if not finite:
+                raise InputError(
+                    f"system {self.name!r}: parameter {key!r} must be finite, got {value!r}"
                 )
             merged[key] = value
         return merged

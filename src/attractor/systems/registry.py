@@ -235,6 +235,13 @@ def names(*, source: str | None = None, kind: str | None = None) -> list[str]:
     _ensure_builtins()
     if kind is not None and kind not in KINDS:
         raise InputError(f"kind must be one of {KINDS}, got {kind!r}")
+    if source is not None:
+        known = {"native", "user"} | {s.source for s in all_systems()} | set(_RESOLVERS)
+        if source not in known and source.lower() not in _RESOLVERS:
+            raise InputError(
+                f"source must be one of {sorted(known)}, got {source!r} (resolvers such as "
+                "'dysts' are known once registered, e.g. by register_dysts())"
+            )
     out = [
         s.name
         for s in all_systems()

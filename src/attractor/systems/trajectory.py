@@ -77,6 +77,18 @@ def _positive(name: str, value: Any) -> float:
     return v
 
 
+def _non_negative(name: str, value: Any, unit: str = "") -> float:
+    if isinstance(value, bool):
+        raise InputError(f"{name} must be a number >= 0{unit}, got {value!r}")
+    try:
+        v = float(value)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{name} must be a number >= 0{unit}, got {value!r}") from exc
+    if not (np.isfinite(v) and v >= 0):
+        raise InputError(f"{name} must be a number >= 0{unit}, got {value!r}")
+    return v
+
+
 def sampling_step(
     system: System,
     dt: float | None = None,
@@ -282,21 +294,27 @@ def trajectory(
         raise InputError(f"n must be a positive integer, got {n!r}")
     n = int(n)
     step = sampling_step(sys_, dt, points_per_period, points_per_lyapunov)
-    for name, val in (("obs_noise", obs_noise), ("dyn_noise", dyn_noise)):
-        if not (np.isfinite(float(val)) and float(val) >= 0):
-            raise InputError(f"{name} must be >= 0, got {val!r}")
+    obs_noise = _non_negative("obs_noise", obs_noise)
+    dyn_noise = _non_negative("dyn_noise", dyn_noise)
     if (obs_noise > 0 or dyn_noise > 0 or n_ics is not None) and key is None:
         raise InputError("key is required for noise and for drawn initial conditions (n_ics)")
+    if key is not None and not hasattr(key, "shape"):
+        raise InputError(f"key must be a JAX PRNG key such as jax.random.PRNGKey(0), got {key!r}")
     if ics is not None and n_ics is not None:
         raise InputError("give either ics or n_ics (with key), not both")
-    if n_ics is not None and (isinstance(n_ics, bool) or not isinstance(n_ics, int) or n_ics < 1):
-        raise InputError(f"n_ics must be a positive integer, got {n_ics!r}")
-    if transient is not None and not (np.isfinite(float(transient)) and float(transient) >= 0):
-        raise InputError(f"transient must be >= 0 (time units), got {transient!r}")
+    if n_ics is not None:
+        if isinstance(n_ics, bool) or not isinstance(n_ics, int | np.integer) or n_ics < 1:
+            raise InputError(f"n_ics must be a positive integer, got {n_ics!r}")
+        n_ics = int(n_ics)
+    if transient is not None:
+        transient = _non_negative("transient", transient, unit=" (time units)")
+        if not transient / step < 2**31:
+            raise InputError(f"transient={transient!r} is more than 2**31 sampling steps")
+    rtol, atol = _positive("rtol", rtol), _positive("atol", atol)
     k_ic = k_dyn = k_obs = None
     if key is not None:
         k_ic, k_dyn, k_obs = jax.random.split(key, 3)
-    solver = {"method": method, "rtol": float(rtol), "atol": float(atol)}
+    solver = {"method": method, "rtol": rtol, "atol": atol}
 
     with float64():
         drawn = n_ics is not None
