@@ -9,12 +9,12 @@ the model's recipe (``attractor models list``), so adding a model needs no chang
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from attractor.cli import validate as v
 from attractor.errors import InputError
 
 #: CLI shortcut -> model hyperparameter.
@@ -82,7 +82,10 @@ def train_command(
         "10", "--select-every", help="Keep the model with the best validation D_stsp (tail of "
         "the training data), checked every N epochs; off keeps the last model."
     ),
-    resume: bool = typer.Option(False, "--resume", help="Continue from DIR's checkpoint."),
+    checkpoint_every: int = typer.Option(50, "--checkpoint-every", help="Epochs between "
+                                         "checkpoints (an interrupt also writes one)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the interrupted or finished "
+                                "run in DIR with the same settings and data."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing DIR."),
     no_plots: bool = typer.Option(False, "--no-plots", help="Skip the figures."),
     as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
@@ -99,12 +102,15 @@ def train_command(
         seq_len=seq_len, epochs=epochs, grad_clip=grad_clip, batch_size=batch_size, lr=lr,
         lr_end=lr_end, batch_noise=batch_noise, seed=seed, select_every=select_every,
     )
+    v.positive_int(checkpoint_every, "--checkpoint-every")
+    if overwrite and resume:
+        raise InputError("give --overwrite (start again) or --resume (continue), not both")
     prepared = _prepared_data(system, data, test_data, dt, n_train, n_test, noise, seed)
     obs_dim = prepared.train[0].shape[1]
     run_spec.model_config(obs_dim)  # validates the hyperparameters against the data
     run_spec.make_objective()
     _write(prepared, run_spec, out, resume=resume, overwrite=overwrite, plots=not no_plots,
-           as_json=as_json)
+           as_json=as_json, checkpoint_every=checkpoint_every)
 
 
 def _model_settings(spec: Any, pairs: list[str], shortcuts: dict[str, Any]) -> dict[str, Any]:
@@ -120,9 +126,7 @@ def _model_settings(spec: Any, pairs: list[str], shortcuts: dict[str, Any]) -> d
             raise InputError(f"{flag} does not apply to model {spec.name!r} (no {key})")
         if key in hyper:
             raise InputError(f"{flag} and --set {key} both given")
-        if isinstance(value, int) and value < 1:
-            raise InputError(f"{flag} must be a positive integer, got {value}")
-        hyper[key] = value
+        hyper[key] = v.positive_int(value, flag) if isinstance(value, int) else value
     return hyper
 
 
@@ -139,27 +143,26 @@ def _run_spec(model: str, hyper: dict, objective: str | None, objective_pairs: l
             if key in options:
                 raise InputError(f"{flag} and --objective-set {key} both given")
             options[key] = value
-    _finite(batch_noise, "--batch-noise", minimum=0.0)
+    v.non_negative_float(batch_noise, "--batch-noise")
     for flag, value in (("--lr", lr), ("--lr-end", lr_end)):
         if value is not None:
-            _finite(value, flag, minimum=0.0, strict=True)
-    _positive_int(batch_size, "--batch-size")
-    if seed < 0:
-        raise InputError(f"--seed must be >= 0, got {seed}")
+            v.positive_float(value, flag)
+    v.positive_int(batch_size, "--batch-size")
+    v.seed(seed)
     return RunSpec(
         model=model,
         hyperparameters=hyper,
         objective=objective.lower() if objective else None,
         objective_options=options,
-        epochs=None if epochs == "auto" else _positive_int_text(epochs, "--epochs"),
+        epochs=v.auto_or_positive_int(epochs, "--epochs"),
         lr_start=lr,
         lr_end=lr_end,
         grad_clip=_grad_clip(grad_clip, AUTO),
         batch_size=batch_size,
         noise_std=batch_noise,
         seed=seed,
-        select_every=None if select_every == "off" else _positive_int_text(select_every,
-                                                                            "--select-every"),
+        select_every=None if select_every == "off" else _positive_text(select_every,
+                                                                       "--select-every"),
     )
 
 
@@ -169,14 +172,19 @@ def _prepared_data(system, data, test_data, dt, n_train, n_test, noise, seed) ->
     if (system is None) == (not data):
         raise InputError("give exactly one of --system NAME or --data FILE")
     if dt is not None:
-        _finite(dt, "--dt", minimum=0.0, strict=True)
+        v.positive_float(dt, "--dt")
     if system is not None:
+        from attractor.systems import get
+
         if test_data is not None:
             raise InputError("--test-data applies to --data only (--system makes its own)")
         for flag, value in (("--n-train", n_train), ("--n-test", n_test)):
             if value < MIN_TEST_ROWS:
                 raise InputError(f"{flag} must be at least {MIN_TEST_ROWS}, got {value}")
-        _finite(noise, "--noise", minimum=0.0)
+        v.non_negative_float(noise, "--noise")
+        dim = get(system).dim
+        v.check_allocation(4 * (n_train + n_test) * dim, f"the {n_train + n_test} x {dim} data",
+                           "--n-train/--n-test")
         return system_data(system, n_train=n_train, n_test=n_test, noise=noise, seed=seed, dt=dt)
     if test_data is not None and any(_same_file(test_data, d) for d in data):
         raise InputError(f"--test-data {test_data} is also a --data file: the test set would "
@@ -185,13 +193,52 @@ def _prepared_data(system, data, test_data, dt, n_train, n_test, noise, seed) ->
 
 
 def _write(prepared, run_spec, out: Path, *, resume: bool, overwrite: bool, plots: bool,
-           as_json: bool) -> None:
+           as_json: bool, checkpoint_every: int) -> None:
+    """Train into ``<out>.partial`` and rename it into place when the run is complete."""
+    import dataclasses
+
+    from attractor.cli.output import OutputDirectory
+    from attractor.cli.signals import hint
     from attractor.dsr.pipeline import run, write_run
 
-    record = run(prepared, run_spec, checkpoint_dir=out / "checkpoint", resume=resume,
-                 progress=not as_json)
-    write_run(record, out, x_test=prepared.test, plots=plots)
+    run_spec = dataclasses.replace(run_spec, checkpoint_every=checkpoint_every)
+    current = run_fingerprint(prepared, run_spec)
+    with OutputDirectory(out, overwrite=overwrite, resume=resume) as run_dir:
+        check_resume(run_dir, current)
+        checkpoint = run_dir.staging / "checkpoint"
+        with hint(f"checkpoint kept in {checkpoint}; rerun the same command with --resume"):
+            record = run(prepared, run_spec, checkpoint_dir=checkpoint, resume=resume,
+                         progress=not as_json)
+            write_run(record, run_dir.staging, x_test=prepared.test, plots=plots)
     report(record.metrics, as_json, out)
+
+
+def run_fingerprint(prepared: Any, run_spec: Any) -> dict[str, Any]:
+    """What a resumed run must share with the run it continues: settings and data."""
+    from attractor.cli.output import data_digest
+
+    spec = run_spec.to_dict()
+    for free in ("n_eval_runs", "checkpoint_every"):  # do not change what is trained
+        spec.pop(free, None)
+    return {
+        "spec": spec,
+        "data": prepared.source,
+        "train_data": data_digest(prepared.train),
+        "test_data": data_digest(prepared.test),
+    }
+
+
+def check_resume(run_dir: Any, current: dict[str, Any]) -> None:
+    """On ``--resume`` compare with the saved fingerprint; always (re)write it."""
+    from attractor.cli.output import check_fingerprint, load_fingerprint, save_fingerprint
+
+    if run_dir.resumed_from is not None:
+        saved = load_fingerprint(run_dir.staging)
+        if saved is None:
+            raise InputError(f"--resume: {run_dir.out} has no fingerprint.json (written by an "
+                             "older version?); start again with --overwrite")
+        check_fingerprint(saved, current, where=str(run_dir.out))
+    save_fingerprint(run_dir.staging, current)
 
 
 def report(metrics: dict[str, Any], as_json: bool, out: Path | None) -> None:
@@ -210,26 +257,12 @@ def report(metrics: dict[str, Any], as_json: bool, out: Path | None) -> None:
         typer.echo(f"model, metrics.json and plots written to {out}")
 
 
-# ---------------------------------------------------------------------- small validators
-def _finite(value: float, flag: str, *, minimum: float, strict: bool = False) -> None:
-    ok = math.isfinite(value) and (value > minimum if strict else value >= minimum)
-    if not ok:
-        relation = ">" if strict else ">="
-        raise InputError(f"{flag} must be a finite number {relation} {minimum:g}, got {value}")
-
-
-def _positive_int(value: int, flag: str) -> int:
-    if value < 1:
-        raise InputError(f"{flag} must be a positive integer, got {value}")
-    return value
-
-
-def _positive_int_text(text: str, flag: str) -> int:
+# ---------------------------------------------------------------------- small parsers
+def _positive_text(text: str, flag: str) -> int:
     try:
-        value = int(text)
+        return v.positive_int(int(text), flag)
     except ValueError:
-        raise InputError(f"{flag} must be a positive integer or auto, got {text!r}") from None
-    return _positive_int(value, flag)
+        raise InputError(f"{flag} must be a positive integer or off, got {text!r}") from None
 
 
 def _grad_clip(text: str, auto: str) -> float | None | str:
@@ -242,8 +275,7 @@ def _grad_clip(text: str, auto: str) -> float | None | str:
     except ValueError:
         raise InputError(f"--grad-clip must be a positive number, off or auto, got {text!r}") \
             from None
-    _finite(value, "--grad-clip", minimum=0.0, strict=True)
-    return value
+    return v.positive_float(value, "--grad-clip")
 
 
 def _same_file(a: Path, b: Path) -> bool:

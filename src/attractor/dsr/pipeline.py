@@ -53,6 +53,7 @@ class RunSpec:
         select_every: keep the best model by validation D_stsp, checked every this many epochs;
             ``None`` keeps the last model.
         n_eval_runs: start points of the evaluation protocol.
+        checkpoint_every: epochs between checkpoints (when a checkpoint directory is given).
     """
 
     model: str = "shplrnn"
@@ -69,6 +70,7 @@ class RunSpec:
     seed: int = 0
     select_every: int | None = 10
     n_eval_runs: int = 5
+    checkpoint_every: int = 50
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -102,6 +104,7 @@ class RunSpec:
             lr_end=recipe.lr_end if self.lr_end is None else self.lr_end,
             noise_std=self.noise_std,
             grad_clip=recipe.grad_clip if self.grad_clip == AUTO else self.grad_clip,
+            checkpoint_every=self.checkpoint_every,
         )
 
     def resolved(self, obs_dim: int) -> dict[str, Any]:
