@@ -39,7 +39,8 @@ class Recipe:
         grad_clip: global-norm gradient clipping, ``None`` for none.
         lr_start, lr_end: learning rate, decayed exponentially per epoch.
         defaults: hyperparameter defaults that differ from the config's (e.g. a wider hidden
-            layer); ``latent_dim`` not given anywhere defaults to the data dimension.
+            layer). ``latent_dim`` defaults to the data dimension, or to the recipe's value when
+            that is larger.
         objective_options: keyword arguments of the objective (e.g. ``{"alpha": 1e-6}``).
     """
 
@@ -175,8 +176,10 @@ def make_config(name: str, **hyperparameters: Any) -> Any:
             f"known: {', '.join(sorted(known - {'obs_dim'}))}"
         )
     values = {k: v for k, v in spec.recipe.defaults.items() if k in known}
-    if "latent_dim" in known and "latent_dim" not in values and "obs_dim" in hyperparameters:
-        values["latent_dim"] = hyperparameters["obs_dim"]
+    obs_dim = hyperparameters.get("obs_dim")
+    if "latent_dim" in known and "latent_dim" not in hyperparameters and obs_dim is not None:
+        # A recipe's latent_dim is a minimum: the identity observation reads out obs_dim units.
+        values["latent_dim"] = max(values.get("latent_dim", 0), obs_dim)
     values.update(hyperparameters)
     return spec.config_cls(**values)
 
