@@ -191,6 +191,11 @@ class ESN(DynamicsModel, ReadoutOnly):
             parts.append(x.astype(r.dtype))
         return jnp.concatenate(parts + [r], axis=-1)
 
+    def harvest(self, x: Any) -> jax.Array:
+        """Readout features ``(T, F)`` of the reservoir driven by ``x`` ``(T, N)`` from ``r = 0``
+        (teacher forcing, one compiled scan); row ``t`` predicts ``x_{t+1}``."""
+        return _harvest(self, jnp.asarray(x, self.W_in.dtype))
+
     # ------------------------------------------------------------------ the contract
     @property
     def context_length(self) -> int:
@@ -218,7 +223,6 @@ class ESN(DynamicsModel, ReadoutOnly):
     def fit_readout(self, series: list[Any], ridge: float) -> ESN:
         """``W_out`` by ridge regression of ``x_{t+1}`` on ``φ(r_t, x_t)``, ``t >= washout``."""
         w = self.config.washout
-        dtype = self.W_in.dtype
         pairs = []
         for i, x in enumerate(series):
             x = np.asarray(x)
@@ -227,7 +231,7 @@ class ESN(DynamicsModel, ReadoutOnly):
                     f"esn: training series {i} has {x.shape[0]} rows; washout {w} needs at "
                     f"least {w + 2}"
                 )
-            phi = np.asarray(_harvest(self, jnp.asarray(x, dtype)))
+            phi = np.asarray(self.harvest(x))
             pairs.append((phi[w:-1], x[w + 1 :]))
         if self.config.n_features <= SVD_MAX_FEATURES:
             w_out = ridge_solve(
@@ -248,10 +252,12 @@ def _init_reservoir(config: ESNConfig, key: jax.Array) -> tuple[Any, Any, Any, A
     cols = jnp.sort(jnp.argsort(jax.random.uniform(k_cols, (r, r)), axis=1)[:, :d], axis=1)
     cols = cols.astype(jnp.int32)
     values = jax.random.uniform(k_w, (r, d), minval=-1.0, maxval=1.0)
+    # float32 result: the callback runs on another thread, outside a scoped float64 context,
+    # where JAX would canonicalise a float64 return value to float32 and refuse it.
     radius = jax.pure_callback(
-        _spectral_radius, jax.ShapeDtypeStruct((), values.dtype), cols, values,
+        _spectral_radius, jax.ShapeDtypeStruct((), jnp.float32), cols, values,
         vmap_method="sequential",
-    )
+    ).astype(values.dtype)
     values = values * jnp.where(radius > 0, config.spectral_radius / radius, 0.0)
     if config.is_sparse:
         w, w_indices = values, cols
@@ -286,7 +292,6 @@ def _one_blas_thread() -> Any:
 
 def _spectral_radius(cols: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Largest eigenvalue modulus of the sparse matrix with ``values`` at ``(row, cols)``."""
-    dtype = np.asarray(values).dtype
     cols, values = np.asarray(cols), np.asarray(values, dtype=np.float64)
     units, degree = values.shape
     rows = np.repeat(np.arange(units), degree)
@@ -305,4 +310,4 @@ def _spectral_radius(cols: np.ndarray, values: np.ndarray) -> np.ndarray:
             )
         except scipy.sparse.linalg.ArpackNoConvergence:
             eig = scipy.linalg.eigvals(matrix.toarray(), check_finite=False)
-    return np.asarray(np.max(np.abs(eig)), dtype=dtype)
+    return np.asarray(np.max(np.abs(eig)), dtype=np.float32)
