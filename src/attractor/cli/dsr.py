@@ -152,7 +152,8 @@ def eval_command(
     runs = check.positive_int(runs, "--runs")
     if data is not None and not data.is_file():
         raise InputError(f"--data {data}: no such file")
-    meta = read_config(directory).get("metadata", {})
+    payload = read_config(directory)
+    meta = payload.get("metadata", {})
     dt = check.positive_float(meta.get("dt", 1.0), f"{directory}/config.json: dt")
     source = meta.get("data", {})
     if data is None:
@@ -168,15 +169,22 @@ def eval_command(
         seed = check.seed(meta.get("seed", 0), f"{directory}/config.json: seed")
         if runs > n_test:
             raise InputError(f"--runs {runs}: more runs than test points ({n_test})")
+        n_obs = payload["model"].get("obs_dim")
+        check.check_allocation(
+            3 * (n_train + n_test) * (n_obs if isinstance(n_obs, int) and n_obs > 0 else 1),
+            f"the regenerated training and test data ({n_train} + {n_test} rows)",
+            f"{directory}/config.json",
+        )
 
     from attractor.data.io import load_series
 
     raw = load_series(data) if data is not None else None  # bad files fail before the model loads
 
     from attractor.data.standardize import Standardizer
-    from attractor.models.io import load_model
 
     def load(path: Path) -> tuple[Any, Standardizer]:
+        from attractor.models.io import load_model
+
         model, metadata = load_model(path)
         return model, Standardizer.from_dict(metadata.get("standardizer"))
 
@@ -191,11 +199,6 @@ def eval_command(
     else:
         from attractor.dsr.experiment import system_data
 
-        check.check_allocation(
-            3 * (n_train + n_test) * model.obs_dim,
-            f"the regenerated training and test data ({n_train} + {n_test} rows)",
-            f"{directory}/config.json",
-        )
         x_test = system_data(
             source["system"], n_train=n_train, n_test=n_test, noise=noise, seed=seed, dt=data_dt
         ).test
