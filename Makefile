@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/attractor demo --out demo_output
+	$(BIN)/attractor demo --out demo_output --overwrite
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -3,7 +3,7 @@
 For each model size, one jitted ``value_and_grad`` of :func:`attractor.train.loss.forced_mse` on a
 batch of 16 random windows of length 201 (T = 200) with constant GTF weights 0.1, timed both ways
 in the same process (median of 60 calls after 5 warm-up calls). The last column says which one
-``forced_mse`` picks by default (:func:`attractor.train.adjoint.prefer_adjoint`).
+``forced_mse`` picks by default (:class:`attractor.train.rollout.AutoRollout`).
 
     .venv/bin/python benchmarks/adjoint_speed.py          # ~1 min on the 2-core CPU
 """
@@ -20,8 +20,8 @@ import jax
 import jax.numpy as jnp
 
 from attractor.models import build_model, make_config
-from attractor.train.adjoint import prefer_adjoint
 from attractor.train.loss import forced_mse
+from attractor.train.rollout import Adjoint, AutoRollout
 
 CASES: list[tuple[str, dict[str, int]]] = [
     ("shplrnn", {"latent_dim": 3, "hidden_dim": 50}),
@@ -64,7 +64,7 @@ def time_case(name: str, sizes: dict[str, int]) -> tuple[float, float, int, bool
 
         grad_fn = jax.jit(jax.value_and_grad(loss))
         result.append(median_ms(lambda grad_fn=grad_fn: grad_fn(params)))
-    return result[0], result[1], n_params, prefer_adjoint(model)
+    return result[0], result[1], n_params, isinstance(AutoRollout().choose(model), Adjoint)
 
 
 def main() -> None:

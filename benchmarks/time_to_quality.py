@@ -21,11 +21,11 @@ import time
 import jax
 import numpy as np
 
-from attractor.cli.dsr import DEFAULT_EPOCHS, DEFAULT_HIDDEN
-from attractor.dsr.evaluate import generate_runs
-from attractor.dsr.experiment import build, default_train_config, system_data
+from attractor.dsr import RunSpec, fit, generate_runs, system_data
 from attractor.metrics import power_spectrum_hellinger, state_space_divergence_binned
-from attractor.train.loop import train
+from attractor.models import get_spec
+
+DEFAULT_EPOCHS = get_spec("shplrnn").recipe.epochs
 
 D_STSP_TARGET = 0.25
 D_H_TARGET = 0.10
@@ -33,12 +33,12 @@ D_H_TARGET = 0.10
 
 def one_seed(seed: int, every: int, epochs: int) -> dict:
     data = system_data("lorenz63", seed=seed)
-    model = build("shplrnn", 3, seed=seed, latent_dim=3, hidden_dim=DEFAULT_HIDDEN)
-    config = default_train_config(epochs=epochs, forcing="agtf", alpha=None, tau=None)
+    spec = RunSpec(model="shplrnn", objective="agtf", epochs=epochs, seed=seed, select_every=None)
     state = {"eval_seconds": 0.0, "reached": None, "history": []}
     t_start = time.perf_counter()
 
-    def callback(epoch: int, m, loss: float, alpha: float) -> bool:
+    def callback(epoch: int, m, loss: float, info: dict) -> bool:
+        alpha = info["alpha"]
         if epoch % every:
             return False
         t0 = time.perf_counter()
@@ -63,7 +63,7 @@ def one_seed(seed: int, every: int, epochs: int) -> dict:
             return True
         return False
 
-    train(model, data.train, config, key=jax.random.PRNGKey(seed + 1), callback=callback)
+    fit(data, spec, callback=callback)
     return {"seed": seed, **state}
 
 

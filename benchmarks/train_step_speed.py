@@ -57,8 +57,9 @@ from scipy.integrate import solve_ivp
 
 from attractor.data.batching import SubsequenceSampler
 from attractor.models import build_model, make_config
-from attractor.train.forcing import ForcingConfig, forcing_weights
-from attractor.train.loop import TrainConfig, make_epoch, make_optimizer, make_update
+from attractor.train import TrainConfig, make_objective, make_optimizer
+from attractor.train.forcing import forcing_weights
+from attractor.train.loop import make_epoch, make_update
 from attractor.train.loss import forced_mse
 
 OBS_DIM, LATENT_DIM, HIDDEN_DIM = 3, 3, 50
@@ -96,17 +97,14 @@ def lorenz63_data(
 
 
 def train_config() -> TrainConfig:
-    """The GTF recipe with constant alpha and a constant learning rate (both sides alike)."""
+    """The GTF recipe's loop with a constant learning rate (both sides alike)."""
     return TrainConfig(
-        epochs=1,
-        batches_per_epoch=50,
-        batch_size=BATCH,
-        seq_len=SEQ_LEN,
-        lr_start=LR,
-        lr_end=LR,
-        grad_clip=CLIP,
-        forcing=ForcingConfig(method="gtf", alpha=ALPHA),
+        epochs=1, batches_per_epoch=50, batch_size=BATCH, lr_start=LR, lr_end=LR, grad_clip=CLIP
     )
+
+
+#: GTF with a constant alpha (the objective the trainer runs; rollout chosen by size as usual).
+OBJECTIVE = make_objective("gtf", alpha=ALPHA, seq_len=SEQ_LEN)
 
 
 def jax_model(seed: int):
@@ -129,16 +127,17 @@ class JaxSide:
         config = train_config()
         optimizer = make_optimizer(config)
         params, static = eqx.partition(model, eqx.is_inexact_array)
-        sampler = SubsequenceSampler(data, config.seq_len + 1)
+        sampler = SubsequenceSampler(data, OBJECTIVE.window)
         carry = (
             params,
             optimizer.init(params),
-            jnp.asarray(config.forcing.initial_alpha(), dtype=jnp.float32),
+            OBJECTIVE.init_state(),
             jnp.asarray(0, dtype=jnp.int32),
             sampler,
         )
-        update = make_update(config, optimizer, static)
-        return cls(config, static, jax.jit(update), make_epoch(config, optimizer, static), carry)
+        update = make_update(OBJECTIVE, config, optimizer, static)
+        epoch = make_epoch(OBJECTIVE, config, optimizer, static)
+        return cls(config, static, jax.jit(update), epoch, carry)
 
     def with_model(self, model, data: np.ndarray) -> JaxSide:
         """Same compiled functions (the static part is identical), fresh parameters and data."""
@@ -291,7 +290,7 @@ def _jax_loss_and_grads(model, batch: jax.Array, alphas: jax.Array):
 def compare_loss_and_grads(model, torch_model: TorchShPLRNN, batch: np.ndarray) -> dict[str, Any]:
     """Loss and gradients of both sides on one batch ``(B, T+1, N)``: relative errors, verdict."""
     alpha = jnp.asarray(ALPHA, dtype=jnp.float32)
-    alphas = forcing_weights(train_config().forcing, alpha, batch.shape[1] - 1)  # as the trainer
+    alphas = forcing_weights(OBJECTIVE.forcing, alpha, batch.shape[1] - 1)  # as the trainer
     loss_j, grads_j = _jax_loss_and_grads(model, jnp.asarray(batch), alphas)
     torch_model.zero_grad(set_to_none=True)
     loss_t = torch_model.forced_mse(torch.from_numpy(np.array(batch)), ALPHA)

@@ -23,12 +23,11 @@ def test_fit_simulate_forecast_save_load(tmp_path) -> None:
     est = DSR(
         "shplrnn",
         latent_dim=2,
-        hidden_dim=16,
+        model_params={"hidden_dim": 16},
         epochs=8,
-        seq_len=30,
         seed=0,
-        forcing="gtf",
-        alpha=0.2,
+        objective="gtf",
+        objective_params={"alpha": 0.2, "seq_len": 30},
         lr_start=5e-3,
     )
     assert est.fit(x) is est
@@ -38,9 +37,44 @@ def test_fit_simulate_forecast_save_load(tmp_path) -> None:
     np.testing.assert_allclose(sim[0], x[0], atol=1e-4)  # row 0 is the start, in data units
     fc = est.forecast(x[:50], 10)
     assert fc.shape == (10, 2)
+    assert est.n_features_in_ == 2
     est.save(tmp_path / "m")
     again = DSR.load(tmp_path / "m")
     np.testing.assert_allclose(again.simulate(100), sim, rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(again.forecast(x[:50], 10), fc)
+    assert again.get_params() == est.get_params()  # every setting survives save / load
+    score = est.score(x[:2000])
+    assert isinstance(score, float) and score <= 0.0  # -D_stsp: higher is better
+    assert est.evaluate(x[:2000], n_runs=2)["D_stsp"] == pytest.approx(-score, rel=1e-6)
+
+
+def test_scikit_learn_protocol() -> None:
+    est = DSR("alrnn", latent_dim=6, model_params={"n_pwl": 2}, epochs=3)
+    params = est.get_params()
+    assert params["model"] == "alrnn" and params["model_params"] == {"n_pwl": 2}
+    assert est.set_params(epochs=5) is est and est.epochs == 5
+    with pytest.raises(InputError, match="no parameter"):
+        est.set_params(hidden=3)
+    base = pytest.importorskip("sklearn.base")
+    copy = base.clone(est)
+    assert copy is not est and copy.get_params() == est.get_params()
+    assert not hasattr(copy, "model_")
+
+
+def test_bad_calls_are_input_errors() -> None:
+    est = DSR("shplrnn", latent_dim=2, model_params={"hidden_dim": 8}, epochs=1,
+              objective_params={"seq_len": 20}).fit(_circle(600))
+    for n in (0, -5, 5.9):
+        with pytest.raises(InputError, match="n must be"):
+            est.simulate(n)
+    with pytest.raises(InputError, match="horizon"):
+        est.forecast(_circle(50), -3)
+    with pytest.raises(InputError, match="NaN"):
+        est.simulate(5, x0=[np.nan, 1.0])
+    with pytest.raises(InputError, match="n_runs"):
+        est.evaluate(_circle(600), n_runs=0)
+    with pytest.raises(InputError, match="dt"):
+        DSR(dt=-1).fit(_circle(600))
 
 
 def test_unfitted_and_bad_input() -> None:

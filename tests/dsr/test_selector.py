@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from attractor.dsr import experiment
-from attractor.dsr.experiment import BestModelSelector
+from attractor.dsr import selection
+from attractor.dsr.selection import BestModelSelector
 
 
 def _fake_runs(runs_by_model: dict[str, list[np.ndarray]]):
@@ -29,7 +29,7 @@ def test_selector_scores_the_worst_start_and_keeps_the_best_epoch(monkeypatch) -
         "monostable": [good[1], good[2], good[0]],
         "diverged": [good[0], np.full((4000, 2), np.nan), good[1]],
     }
-    monkeypatch.setattr(experiment, "generate_runs", _fake_runs(runs))
+    monkeypatch.setattr(selection, "generate_runs", _fake_runs(runs))
     selector = BestModelSelector(validation, every=10, n_starts=3)
 
     assert selector.score("diverged") == float("inf")
@@ -37,9 +37,28 @@ def test_selector_scores_the_worst_start_and_keeps_the_best_epoch(monkeypatch) -
     assert bistable > 10 * monostable  # one bad start makes the whole checkpoint bad
 
     for epoch, model in [(10, "bistable"), (15, "monostable"), (20, "monostable")]:
-        assert selector(epoch, model, loss=0.0, alpha=0.0) is False
+        assert selector(epoch, model, loss=0.0, info={}) is False
     assert selector.best_model == "monostable" and selector.best_epoch == 20  # 15 is not checked
     assert selector.best_score == monostable
-    selector(30, "bistable", loss=0.0, alpha=0.0)
-    selector(40, "diverged", loss=0.0, alpha=0.0)
+    selector(30, "bistable", loss=0.0, info={})
+    selector(40, "diverged", loss=0.0, info={})
     assert selector.best_epoch == 20
+
+
+def test_selector_state_survives_a_resume(tmp_path, monkeypatch) -> None:
+    import jax
+    import jax.numpy as jnp
+
+    from attractor.models import build_model, make_config
+
+    model = build_model(make_config("plrnn", obs_dim=2), key=jax.random.PRNGKey(0))
+    validation = np.random.default_rng(0).normal(size=(3000, 2))
+    monkeypatch.setattr(selection, "generate_runs", lambda m, v, n: (np.stack([v] * n), None))
+    first = BestModelSelector(validation, every=10, state_dir=tmp_path)
+    first(10, model, 0.0)
+    assert first.best_epoch == 10
+    later = BestModelSelector(validation, every=10, state_dir=tmp_path)
+    other = jax.tree_util.tree_map(jnp.zeros_like, model)
+    assert later.restore(other)
+    assert later.best_epoch == 10 and later.best_score == first.best_score
+    np.testing.assert_array_equal(np.asarray(later.best_model.A), np.asarray(model.A))

@@ -1,132 +1,151 @@
-"""Contract tests run over every registered model."""
+"""Contract tests run over every registered model: the three methods, free runs, training with the
+model's own recipe, save / load, determinism, divergence and capability refusal."""
 
 from __future__ import annotations
+
+import functools
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from attractor._precision import float64
-from attractor.errors import InputError
-from attractor.models import build_model, load_model, make_config, model_names, save_model
+from attractor.errors import DivergenceError, InputError
+from attractor.models import (
+    CAPABILITIES,
+    build_model,
+    capabilities,
+    checked_forecast,
+    get_spec,
+    load_model,
+    make_config,
+    model_names,
+    save_model,
+)
+from attractor.train import TrainConfig, make_objective, train
 
-OBS, LATENT = 3, 6
+OBS = 3
+TINY_LOOP = TrainConfig(epochs=2, batches_per_epoch=3, batch_size=4)
 
 
-def _model(name: str, observation: str = "identity", seed: int = 0):
-    return build_model(
-        make_config(name, obs_dim=OBS, latent_dim=LATENT, observation=observation),
-        key=jax.random.PRNGKey(seed),
+def _series(n: int = 400, phase: float = 0.0) -> np.ndarray:
+    t = np.arange(n) * 0.1 + phase
+    return np.stack([np.sin(t), np.cos(1.3 * t), np.sin(0.7 * t) * np.cos(t)], 1).astype(
+        np.float32
     )
 
 
-def _perturbed(model, seed: int = 1):
-    """A model with all parameters moved off their initial values (so h, h1 etc. are non-zero)."""
-    leaves, treedef = jax.tree_util.tree_flatten(model)
-    keys = jax.random.split(jax.random.PRNGKey(seed), len(leaves))
-    new = [
-        leaf + 0.3 * jax.random.normal(k, leaf.shape) if isinstance(leaf, jax.Array) else leaf
-        for leaf, k in zip(leaves, keys, strict=True)
-    ]
-    return jax.tree_util.tree_unflatten(treedef, new)
+def _model(name: str, seed: int = 0):
+    return build_model(make_config(name, obs_dim=OBS), key=jax.random.PRNGKey(seed))
+
+
+def _objective(name: str):
+    """The model's recipe objective, with short windows for a fast test."""
+    recipe = get_spec(name).recipe
+    options = dict(recipe.objective_options)
+    if recipe.objective in ("gtf", "agtf", "stf", "onestep"):
+        options["seq_len"] = 20
+    if recipe.objective == "freerun":
+        options.update(warmup=min(options.get("warmup", 20), 20), horizon=5)
+    return make_objective(recipe.objective, **options)
+
+
+@functools.cache
+def _fitted(name: str, seed: int = 0):
+    result = train(
+        _model(name, seed), [_series()], _objective(name), config=TINY_LOOP,
+        key=jax.random.PRNGKey(seed + 1),
+    )
+    return result.model
 
 
 @pytest.mark.parametrize("name", model_names())
-@pytest.mark.parametrize("observation", ["identity", "affine"])
-def test_shapes_and_simulate_convention(name: str, observation: str) -> None:
-    model = _model(name, observation)
-    x0 = jnp.array([0.5, -1.0, 0.2])
-    z0 = model.init_state(x0)
-    assert z0.shape == (LATENT,)
-    assert model.step(z0).shape == (LATENT,)
-    traj = model.simulate(x0, 25)
-    assert traj.shape == (25, OBS)
-    # Row 0 is the initial point; row 1 is one step later.
-    np.testing.assert_allclose(traj[0], model.observe(z0), rtol=1e-6)
-    np.testing.assert_allclose(traj[1], model.observe(model.step(z0)), rtol=1e-5, atol=1e-6)
-    if observation == "identity":
-        np.testing.assert_allclose(traj[0], x0, rtol=1e-6)
-
-
-@pytest.mark.parametrize("name", model_names())
-def test_jacobian_matches_finite_differences(name: str) -> None:
-    model = _perturbed(_model(name))
-    z = jax.random.normal(jax.random.PRNGKey(3), (LATENT,))
-    jac = np.asarray(model.jacobian(z), dtype=np.float64)
-    eps = 1e-3
-    fd = np.zeros((LATENT, LATENT))
-    for j in range(LATENT):
-        e = jnp.zeros(LATENT).at[j].set(eps)
-        fd[:, j] = (np.asarray(model.step(z + e)) - np.asarray(model.step(z - e))) / (2 * eps)
-    np.testing.assert_allclose(jac, fd, atol=2e-3)
-
-
-# Variants whose Jacobian-transpose product has its own code path.
-VARIANTS = [
-    (name, latent, extra)
-    for name in model_names()
-    for latent in (LATENT, 12)  # shPLRNN: full Jacobian up to M = 8, hidden slopes above
-    for extra in ({}, {"clipped": False}, {"mean_centered": True})
-    if not (extra.get("clipped") is False and name not in ("shplrnn", "dendplrnn"))
-    and not (extra.get("mean_centered") and name != "plrnn")
-]
-
-
-@pytest.mark.parametrize(("name", "latent", "extra"), VARIANTS)
-def test_jacobian_transpose_apply_equals_jacobian_transpose(name, latent, extra) -> None:
-    with float64():
-        cfg = make_config(name, obs_dim=OBS, latent_dim=latent, **extra)
-        model = _perturbed(build_model(cfg, key=jax.random.PRNGKey(5)))
-        model = jax.tree_util.tree_map(
-            lambda v: jnp.asarray(v, jnp.float64) if isinstance(v, jax.Array) else v, model
-        )
-        for seed in range(3):
-            z, v = jax.random.normal(jax.random.PRNGKey(10 + seed), (2, latent), jnp.float64)
-            expected = model.jacobian(z).T @ v
-            got = model.jacobian_transpose_apply(model.jacobian_factors(z), v)
-            np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
-            np.testing.assert_allclose(expected, jax.vjp(model.step, z)[1](v)[0], rtol=1e-12)
-
-
-@pytest.mark.parametrize("name", model_names())
-def test_force_interpolates(name: str) -> None:
+def test_simulate_and_forecast_convention(name: str) -> None:
     model = _model(name)
-    z = jax.random.normal(jax.random.PRNGKey(4), (LATENT,))
-    x = jnp.array([1.0, 2.0, 3.0])
-    np.testing.assert_allclose(model.force(z, x, 0.0), z)
-    full = model.force(z, x, 1.0)
-    np.testing.assert_allclose(full[:OBS], x)
-    np.testing.assert_allclose(full[OBS:], z[OBS:])  # partial forcing keeps the rest
-    half = model.force(z, x, 0.25)
-    np.testing.assert_allclose(half[:OBS], 0.75 * z[:OBS] + 0.25 * x, rtol=1e-6)
-
-
-def test_affine_force_and_init_roundtrip() -> None:
-    model = _model("shplrnn", "affine")
-    x = jnp.array([0.3, -0.2, 0.9])
-    np.testing.assert_allclose(model.observe(model.init_state(x)), x, atol=1e-5)
+    context = jnp.asarray(_series(60))
+    traj = model.simulate(context, 25)
+    assert traj.shape == (25, OBS)
+    state = model.init_state(context)
+    # Row 0 is the model's view of the last context row; here every model reproduces it.
+    np.testing.assert_allclose(traj[0], context[-1], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(traj[0], model.observe(state), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(traj[1], model.observe(model.step(state)), rtol=1e-4, atol=1e-5)
+    forecast = model.forecast(context, 10)
+    np.testing.assert_allclose(forecast, model.simulate(context, 11)[1:], rtol=1e-5, atol=1e-6)
+    assert model.context_length >= 1
 
 
 @pytest.mark.parametrize("name", model_names())
-def test_save_load_roundtrip(name: str, tmp_path) -> None:
-    model = _perturbed(_model(name))
-    save_model(tmp_path / "m", model, {"dt": 0.01})
+def test_fit_then_forecast_save_load_and_determinism(name: str, tmp_path) -> None:
+    model = _fitted(name)
+    context = _series(120, phase=3.0)
+    forecast = checked_forecast(model, context, 30)
+    assert forecast.shape == (30, OBS) and np.all(np.isfinite(forecast))
+    save_model(tmp_path / "m", model, {"dt": 0.1})
     loaded, meta = load_model(tmp_path / "m")
-    assert meta == {"dt": 0.01}
-    assert loaded.config == model.config
-    x0 = jnp.array([0.1, 0.2, 0.3])
-    np.testing.assert_array_equal(loaded.simulate(x0, 50), model.simulate(x0, 50))
+    assert meta == {"dt": 0.1} and loaded.config == model.config
+    np.testing.assert_array_equal(checked_forecast(loaded, context, 30), forecast)
+    _fitted.cache_clear()  # the same seed trains the same model again
+    np.testing.assert_array_equal(checked_forecast(_fitted(name), context, 30), forecast)
 
 
-def test_bad_hyperparameters() -> None:
-    with pytest.raises(InputError, match="no hyperparameter"):
-        make_config("shplrnn", obs_dim=3, latent_dim=3, hiden_dim=5)
-    with pytest.raises(InputError, match="unknown model"):
-        make_config("lstmx", obs_dim=3, latent_dim=3)
-    with pytest.raises(InputError, match="latent_dim >= obs_dim"):
-        _ = build_model(make_config("plrnn", obs_dim=5, latent_dim=3), key=jax.random.PRNGKey(0))
-    with pytest.raises(InputError, match="n_pwl"):
-        make_config("alrnn", obs_dim=3, latent_dim=4, n_pwl=5)
-    with pytest.raises(InputError, match="not a model directory"):
-        load_model("/nonexistent-dir-for-test")
+@pytest.mark.parametrize("name", model_names())
+def test_training_changes_the_model(name: str) -> None:
+    before = jax.tree_util.tree_leaves(_model(name))
+    after = jax.tree_util.tree_leaves(_fitted(name))
+    assert any(
+        not np.array_equal(np.asarray(a), np.asarray(b))
+        for a, b in zip(before, after, strict=True)
+        if isinstance(a, jax.Array)
+    )
+
+
+@pytest.mark.parametrize("name", model_names())
+def test_a_blown_up_forecast_raises_divergence(name: str) -> None:
+    model = jax.tree_util.tree_map(
+        lambda v: v * jnp.inf if isinstance(v, jax.Array) and v.dtype.kind == "f" else v,
+        _model(name),
+    )
+    with pytest.raises(DivergenceError, match="diverged"):
+        checked_forecast(model, _series(60), 10)
+
+
+@pytest.mark.parametrize("name", model_names())
+def test_bad_forecast_arguments_are_input_errors(name: str) -> None:
+    model = _model(name)
+    for horizon in (0, -3, 5.9, True):
+        with pytest.raises(InputError, match="horizon"):
+            checked_forecast(model, _series(60), horizon)
+    bad = _series(60)
+    bad[10, 1] = np.nan
+    with pytest.raises(InputError, match="NaN"):
+        checked_forecast(model, bad, 5)
+    with pytest.raises(InputError, match="shape"):
+        checked_forecast(model, np.zeros((10, OBS + 1)), 5)
+
+
+@pytest.mark.parametrize("name", model_names())
+def test_objectives_refuse_models_without_a_capability(name: str) -> None:
+    model = _model(name)
+    caps = capabilities(model)
+    assert set(caps) <= set(CAPABILITIES)
+    assert get_spec(name).to_dict()["capabilities"] == caps
+    needs = {
+        "gtf": ["teacher_forcing"],
+        "agtf": ["teacher_forcing", "jacobian"],
+        "ridge": ["readout_only"],
+    }
+    for objective, required in needs.items():
+        missing = [c for c in required if c not in caps]
+        if not missing:
+            continue
+        with pytest.raises(InputError, match=f"lacks the '{missing[0]}' capability"):
+            train(model, [_series()], make_objective(objective), config=TINY_LOOP,
+                  key=jax.random.PRNGKey(0))
+
+
+def test_registry_lists_every_model_with_a_recipe() -> None:
+    for name in model_names():
+        spec = get_spec(name).to_dict()
+        assert spec["name"] == name and spec["family"] and spec["description"]
+        make_objective(spec["recipe"]["objective"], **spec["recipe"]["objective_options"])

@@ -10,9 +10,9 @@ import pytest
 
 from attractor._precision import float64
 from attractor.models import build_model, make_config, model_names
-from attractor.models.base import row_matmul
-from attractor.train.adjoint import prefer_adjoint
+from attractor.models.plrnn_family import row_matmul
 from attractor.train.loss import forced_mse
+from attractor.train.rollout import Adjoint, AutoRollout
 
 OBS, LATENT, STEPS, BATCH = 2, 4, 13, 3
 
@@ -116,8 +116,11 @@ def test_adjoint_is_the_default_for_small_models_only() -> None:
     def model(**kw):
         return build_model(make_config("shplrnn", obs_dim=3, **kw), key=jax.random.PRNGKey(0))
 
-    assert prefer_adjoint(model(latent_dim=3, hidden_dim=100))
-    assert prefer_adjoint(
+    def prefers_adjoint(m) -> bool:
+        return isinstance(AutoRollout().choose(m), Adjoint)
+
+    assert prefers_adjoint(model(latent_dim=3, hidden_dim=100))
+    assert prefers_adjoint(
         build_model(make_config("alrnn", obs_dim=3, latent_dim=20), key=jax.random.PRNGKey(0))
     )
-    assert not prefer_adjoint(model(latent_dim=64, hidden_dim=512))
+    assert not prefers_adjoint(model(latent_dim=64, hidden_dim=512))

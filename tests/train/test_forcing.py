@@ -67,7 +67,7 @@ def test_full_forcing_gives_one_step_predictions_from_data() -> None:
     )
     seq = jax.random.normal(jax.random.PRNGKey(3), (12, 3))
     preds = forced_predictions(model, seq, jnp.ones(11))
-    expected = jax.vmap(lambda x: model.observe(model.step(model.init_state(x))))(seq[:-1])
+    expected = jax.vmap(lambda x: model.observe(model.step(model.encode(x))))(seq[:-1])
     np.testing.assert_allclose(preds, expected, rtol=1e-5, atol=1e-6)
 
 

@@ -13,8 +13,6 @@ from pathlib import Path
 
 import typer
 
-from attractor.cli.dsr import DEFAULT_EPOCHS, DEFAULT_HIDDEN
-
 
 def register(app: typer.Typer) -> None:
     app.command("demo")(demo_command)
@@ -23,19 +21,33 @@ def register(app: typer.Typer) -> None:
 def demo_command(
     out: Path = typer.Option(Path("demo_output"), "--out", help="Output directory."),
     system: str = typer.Option("lorenz63", "--system", help="Built-in system to reconstruct."),
-    epochs: int = typer.Option(DEFAULT_EPOCHS, "--epochs", help="Training epochs."),
+    epochs: str = typer.Option("auto", "--epochs", help="Training epochs, or auto (the "
+                               "recipe's)."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing DIR."),
 ) -> None:
     """Simulate a system, measure its Lyapunov spectrum, and reconstruct it with GTF-shPLRNN."""
+    from attractor.cli import validate as v
+    from attractor.cli.output import OutputDirectory
+    from attractor.systems import get
+
+    n_epochs = v.auto_or_positive_int(epochs, "--epochs")
+    v.seed(seed)
+    sys_ = get(system)
+    with OutputDirectory(out, overwrite=overwrite, keep_partial=False) as run_dir:
+        _demo(sys_, run_dir.staging, n_epochs, seed)
+    typer.echo(f"outputs in {out}/ (data, invariants, plots; model/ has the trained model)")
+
+
+def _demo(sys_, out: Path, epochs: int | None, seed: int) -> None:
     import numpy as np
 
     from attractor.data.io import save_series
-    from attractor.dsr.experiment import build, default_train_config, run, system_data
+    from attractor.dsr.data import system_data
+    from attractor.dsr.pipeline import RunSpec, run, write_run
     from attractor.plot.dsr import plot_attractor
-    from attractor.systems import get, lyapunov_spectrum, trajectory
+    from attractor.systems import lyapunov_spectrum, trajectory
 
-    out.mkdir(parents=True, exist_ok=True)
-    sys_ = get(system)
     typer.echo(f"[1/2] {sys_.name}: simulating and estimating the Lyapunov spectrum ...")
     t0 = time.perf_counter()
     x = trajectory(sys_, 20_000)
@@ -59,19 +71,13 @@ def demo_command(
 
     typer.echo(f"[2/2] reconstructing {sys_.name} with GTF-shPLRNN from noisy data ...")
     data = system_data(sys_.name, seed=seed)
-    model = build(
-        "shplrnn",
-        data.train[0].shape[1],
-        seed=seed,
-        latent_dim=data.train[0].shape[1],
-        hidden_dim=DEFAULT_HIDDEN,
-    )
-    config = default_train_config(epochs=epochs, forcing="agtf", alpha=None, tau=None)
+    spec = RunSpec(model="shplrnn", objective="agtf", epochs=epochs, seed=seed, select_every=10)
     model_dir = out / "model"
-    _, metrics = run(data, model, config, model_dir, seed=seed, progress=True, select_every=10)
+    record = run(data, spec, progress=True)
+    write_run(record, model_dir, x_test=data.test)
+    metrics = record.metrics
     typer.echo(
         f"      D_stsp {metrics['D_stsp']:.3f}  D_H {metrics['D_H']:.3f}  PE(20) "
         f"{metrics['PE']:.2e}  lambda_max {metrics['lambda_max']:.3f}  "
         f"({metrics['train_seconds']:.0f} s training)"
     )
-    typer.echo(f"outputs in {out}/ (data, invariants, plots; model/ has the trained model)")

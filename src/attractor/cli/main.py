@@ -90,9 +90,12 @@ def _root(
 
 
 def _register() -> None:
-    from attractor.cli import demo, dsr, systems
+    from attractor.cli import demo, dsr, forecast, models, systems, train
 
     app.add_typer(systems.app, name="systems")
+    app.add_typer(models.app, name="models")
+    train.register(app)
+    forecast.register(app)
     dsr.register(app)
     demo.register(app)
 

@@ -152,6 +152,15 @@ def check_model_dir(directory: str | Path) -> dict[str, Any]:
     return payload
 
 
+def state_width(spec: dict[str, Any]) -> int:
+    """An upper bound on a model's per-step state size for memory estimates: the largest
+    positive integer hyperparameter of its config (``latent_dim``, ``hidden_dim``, a reservoir
+    size, ...), at least ``obs_dim``. Models differ in what they call their state; this needs no
+    knowledge of them."""
+    sizes = [v for v in spec.values() if isinstance(v, int) and not isinstance(v, bool) and v > 0]
+    return max(sizes, default=1)
+
+
 def load_checked(directory: str | Path, loader: Callable[[Path], T], *, precheck: bool = True) -> T:
     """:func:`check_model_dir` (unless ``precheck=False``: the caller did it), then
     ``loader(directory)``; a failure of the loader that is not an AttractorError is reported as
@@ -170,4 +179,4 @@ def load_checked(directory: str | Path, loader: Callable[[Path], T], *, precheck
         ) from None
 
 
-__all__ = ["check_model_dir", "load_checked", "read_config"]
+__all__ = ["check_model_dir", "load_checked", "read_config", "state_width"]

@@ -12,6 +12,9 @@ Beyond the paper, the same comparison is repeated from ``n_runs`` start points
 reached from some start points — shows up there even when the first start point looks fine.
 Short-term accuracy is PE(20), and the largest Lyapunov exponent of the model comes from QR
 iteration of its Jacobians, converted to per-time-unit by the sampling step ``dt``.
+
+Everything here works on any model of the contract: a start point is a context window of the
+model's ``context_length`` rows ending at that point (one row for the PLRNN family).
 """
 
 from __future__ import annotations
@@ -23,39 +26,89 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from attractor.metrics.forecast import prediction_error
 from attractor.metrics.lyapunov import max_lyapunov_exponent
 from attractor.metrics.protocol import evaluate_generated, generation_window
-from attractor.models.alrnn import ALRNN
-from attractor.models.base import DSRModel
+from attractor.models.capabilities import PiecewiseLinear
+
+
+def contexts_at(model: Any, x: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Context windows ``(K, C, N)`` ending at rows ``ends`` (``C = model.context_length``).
+
+    Rows before the series start are filled with its first row (only for ``ends < C - 1``).
+    """
+    c = int(model.context_length)
+    idx = np.clip(np.asarray(ends)[:, None] + np.arange(1 - c, 1)[None, :], 0, len(x) - 1)
+    return np.asarray(x)[idx]
 
 
 @eqx.filter_jit
-def _rollouts(model: DSRModel, starts: jax.Array, n_total: int) -> tuple[jax.Array, jax.Array]:
-    """Latent and observed rollouts of ``n_total`` rows from each start observation."""
-    latents = jax.vmap(lambda x0: model.rollout(model.init_state(x0), n_total))(starts)
-    return latents, model.observe(latents)
+def _rollouts(model: Any, contexts: jax.Array, n_total: int) -> tuple[Any, jax.Array]:
+    """States and observations of ``n_total``-row free runs from each context."""
+    states = jax.vmap(lambda c: model.rollout(model.init_state(c), n_total))(contexts)
+    return states, jax.vmap(model.observe_many)(states)
 
 
-def generate_runs(
-    model: DSRModel, x_test: np.ndarray, n_runs: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Protocol rollouts: ``(n_runs, T, N)`` observations and ``(n_runs, T, M)`` latents."""
+def generate_runs(model: Any, x_test: np.ndarray, n_runs: int) -> tuple[np.ndarray, Any]:
+    """Protocol rollouts: ``(n_runs, T, N)`` observations and the matching states.
+
+    Run ``k`` warms up on the context ending at test row ``k * T // n_runs`` (``k = 0``: the first
+    test point) and generates ``ceil(1.25 T)`` rows, of which the last ``T`` are kept.
+    """
     n_test = x_test.shape[0]
     n_total, n_drop = generation_window(n_test)
-    idx = (np.arange(n_runs) * (n_test // max(n_runs, 1))).astype(int)
-    starts = jnp.asarray(x_test[idx], dtype=jnp.float32)
-    latents, observed = _rollouts(model, starts, int(n_total))
-    return np.asarray(observed[:, n_drop:], np.float64), np.asarray(latents[:, n_drop:])
+    ends = (np.arange(n_runs) * (n_test // max(n_runs, 1))).astype(int)
+    contexts = jnp.asarray(contexts_at(model, x_test, ends), dtype=jnp.float32)
+    states, observed = _rollouts(model, contexts, int(n_total))
+    kept = jax.tree_util.tree_map(lambda s: np.asarray(s[:, n_drop:]), states)
+    return np.asarray(observed[:, n_drop:], np.float64), kept
 
 
-def count_subregions(model: ALRNN, latents: np.ndarray) -> int:
-    """Number of distinct linear subregions (symbolic codes) visited by ``latents`` ``(T, M)``."""
-    return int(np.unique(np.asarray(model.symbolic_code(jnp.asarray(latents)))).size)
+def count_subregions(model: PiecewiseLinear, latents: np.ndarray) -> int:
+    """Number of distinct linear subregions visited by ``latents`` ``(T, M)``."""
+    codes = np.asarray(model.region_code(jnp.asarray(latents)))
+    return int(np.unique(codes.reshape(len(codes), -1), axis=0).shape[0])
+
+
+def prediction_error_n(model: Any, x: np.ndarray, n: int, *, batch_size: int = 20_000) -> float:
+    """PE(n): MSE of ``n``-step forecasts from every start row with a full context
+    (Hess et al. 2023; for models with ``context_length == 1`` every row but the last ``n``)."""
+    c = int(model.context_length)
+    ends = np.arange(c - 1, len(x) - n)
+    if ends.size == 0:
+        return float("nan")
+    predict = eqx.filter_jit(lambda ctx: jax.vmap(lambda k: model.forecast(k, n)[-1])(ctx))
+    errors = []
+    for i in range(0, ends.size, batch_size):
+        chunk = ends[i : i + batch_size]
+        contexts = jnp.asarray(contexts_at(model, x, chunk), jnp.float32)
+        pred = np.asarray(predict(contexts), np.float64)
+        errors.append(np.sum((pred - x[chunk + n]) ** 2))
+    return float(np.sum(errors) / (ends.size * x.shape[1]))
+
+
+def model_lyapunov(
+    model: Any, context: np.ndarray, *, steps: int, transient: int, dt: float
+) -> float:
+    """Largest Lyapunov exponent of the model's closed loop (QR over Jacobians of the step),
+    per time unit. The state (any pytree) is flattened to one vector, kept in float64."""
+    state = model.init_state(jnp.asarray(context, jnp.float32))
+    leaves, treedef = jax.tree_util.tree_flatten(state)
+    shapes = [leaf.shape for leaf in leaves]
+    splits = np.cumsum([int(np.prod(s)) for s in shapes])[:-1]
+
+    def flatten(tree: Any) -> jax.Array:
+        return jnp.concatenate([jnp.ravel(x) for x in jax.tree_util.tree_leaves(tree)])
+
+    def step(z: jax.Array) -> jax.Array:
+        parts = [p.reshape(s) for p, s in zip(jnp.split(z, splits), shapes, strict=True)]
+        return flatten(model.step(jax.tree_util.tree_unflatten(treedef, parts)))
+
+    z0 = np.asarray(flatten(state), np.float64)
+    return max_lyapunov_exponent(step, z0, n_steps=steps, transient=transient, dt=dt)
 
 
 def evaluate_model(
-    model: DSRModel,
+    model: Any,
     x_test: np.ndarray,
     *,
     dt: float = 1.0,
@@ -69,23 +122,20 @@ def evaluate_model(
 
     Returns a JSON-ready dict with ``D_stsp`` and ``D_H`` (the protocol run from the first test
     point), their per-start values and medians/MADs over the ``n_runs`` start points, ``PE``
-    (PE(``pe_steps``)), ``lambda_max`` (per time unit, via ``dt``) and, for the AL-RNN,
-    ``n_subregions`` (subregions visited by the protocol run). Diverged runs count as NaN (null in
-    JSON) and are left out of the medians (``n_valid_runs`` says how many remain).
+    (PE(``pe_steps``)), ``lambda_max`` (per time unit, via ``dt``) and, for piecewise-linear
+    models, ``n_subregions`` (subregions visited by the protocol run). Diverged runs count as NaN
+    (null in JSON) and are left out of the medians (``n_valid_runs`` says how many remain).
     """
     x_test = np.asarray(x_test, dtype=np.float64)
-    observed, latents = generate_runs(model, x_test, n_runs)
+    observed, states = generate_runs(model, x_test, n_runs)
     long_term = evaluate_generated(x_test, list(observed), smoothing=smoothing)
-    predict = eqx.filter_jit(lambda xs: model.predict_ahead(xs, pe_steps))
-    pe = prediction_error(
-        lambda xs: np.asarray(predict(jnp.asarray(xs, jnp.float32))),
-        x_test,
-        n=pe_steps,
-        batch_size=20_000,
-    )
-    z0 = np.asarray(model.init_state(jnp.asarray(x_test[0], jnp.float32)), np.float64)
-    lam = max_lyapunov_exponent(
-        model.step, z0, n_steps=lyapunov_steps, transient=lyapunov_transient, dt=dt
+    pe = prediction_error_n(model, x_test, pe_steps)
+    lam = model_lyapunov(
+        model,
+        contexts_at(model, x_test, np.array([0]))[0],
+        steps=lyapunov_steps,
+        transient=lyapunov_transient,
+        dt=dt,
     )
     metrics: dict[str, Any] = {
         "D_stsp": long_term["d_stsp"][0],
@@ -104,9 +154,11 @@ def evaluate_model(
         "n_test": int(x_test.shape[0]),
         "dt": dt,
     }
-    if isinstance(model, ALRNN):
-        metrics["n_subregions"] = count_subregions(model, latents[0])
-        metrics["max_subregions"] = 2**model.config.n_pwl
+    if isinstance(model, PiecewiseLinear):
+        metrics["n_subregions"] = count_subregions(model, states[0])
+        n_pwl = getattr(model.config, "n_pwl", None)
+        if n_pwl is not None:
+            metrics["max_subregions"] = 2**n_pwl
     return {k: _clean(v) for k, v in metrics.items()}
 
 

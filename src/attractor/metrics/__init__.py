@@ -5,6 +5,8 @@ Functions take arrays (time-first ``(T, N)``) or plain callables, never model ob
 - geometry: D_stsp, :func:`state_space_divergence` (binned for N < 6, Gaussian mixtures above);
 - spectrum: D_H, :func:`power_spectrum_hellinger`;
 - forecast: :func:`prediction_error` PE(n), :func:`nrmse`, :func:`valid_prediction_time`;
+- scores: :func:`smape` (0–200), :func:`mase`, :func:`smape_valid_time`,
+  :func:`power_spectrum_error_db`, :func:`correlation_dimension_error`;
 - lyapunov: :func:`max_lyapunov_exponent` of a step map (QR over autodiff Jacobians);
 - protocol: :func:`generation_window`, :func:`median_mad`, :func:`evaluate_generated`.
 
@@ -32,6 +34,15 @@ from attractor.metrics.protocol import (
     generation_window,
     median_mad,
 )
+from attractor.metrics.scores import (
+    SMAPE_VALID_THRESHOLD,
+    correlation_dimension_error,
+    mase,
+    power_spectrum_error_db,
+    smape,
+    smape_curve,
+    smape_valid_time,
+)
 from attractor.metrics.spectrum import (
     hellinger_distance,
     normalized_power_spectrum,
@@ -39,6 +50,13 @@ from attractor.metrics.spectrum import (
 )
 
 __all__ = [
+    "SMAPE_VALID_THRESHOLD",
+    "correlation_dimension_error",
+    "mase",
+    "power_spectrum_error_db",
+    "smape",
+    "smape_curve",
+    "smape_valid_time",
     "evaluate_generated",
     "generate_window",
     "generation_window",

@@ -20,15 +20,24 @@ import jax
 import jax.numpy as jnp
 
 from attractor.errors import InputError
-from attractor.models.base import DSRModel, ModelConfig, row_matmul, talathi_vartak_init
 from attractor.models.observation import Observation, make_observation
+from attractor.models.plrnn_family import (
+    LatentConfig,
+    LatentPLRNN,
+    binary_code,
+    input_matrix,
+    row_matmul,
+    talathi_vartak_init,
+)
+from attractor.models.registry import Recipe, register
 
 
 @dataclasses.dataclass(frozen=True)
-class ALRNNConfig(ModelConfig):
+class ALRNNConfig(LatentConfig):
     """AL-RNN hyperparameters: ``n_pwl`` is ``P``, the number of ReLU units (the last P)."""
 
     name: ClassVar[str] = "alrnn"
+    non_negative: ClassVar[tuple[str, ...]] = ("input_dim", "n_pwl")
     n_pwl: int = 2
 
     def __post_init__(self) -> None:
@@ -39,7 +48,15 @@ class ALRNNConfig(ModelConfig):
             )
 
 
-class ALRNN(DSRModel):
+@register(
+    "alrnn",
+    family="plrnn",
+    description="almost-linear RNN, symbolic codes (Brenner et al., NeurIPS 2024)",
+    # The AL-RNN reference recipe trains longer and does not clip; clipping measurably hurt it in
+    # our runs (BENCHMARKS.md, issue 3).
+    recipe=Recipe(objective="agtf", epochs=2000, grad_clip=None, defaults={"latent_dim": 20}),
+)
+class ALRNN(LatentPLRNN):
     """Almost-linear RNN; see the module docstring for the equations."""
 
     config: ALRNNConfig = eqx.field(static=True)
@@ -47,14 +64,16 @@ class ALRNN(DSRModel):
     A: jax.Array
     W: jax.Array
     h: jax.Array
+    C: jax.Array | None
 
     def __init__(self, config: ALRNNConfig, *, key: jax.Array):
-        k_a, k_w, k_obs = jax.random.split(key, 3)
+        k_a, k_w, k_obs, k_c = jax.random.split(key, 4)
         m = config.latent_dim
         self.config = config
         self.A, _ = talathi_vartak_init(m, key=k_a)
         self.W = 0.01 * jax.random.normal(k_w, (m, m))
         self.h = jnp.zeros(m)
+        self.C = input_matrix(config, m, key=k_c)
         self.observation = make_observation(config.observation, config.obs_dim, m, key=k_obs)
 
     def _pwl_mask(self, dtype: jnp.dtype) -> jax.Array:
@@ -66,7 +85,7 @@ class ALRNN(DSRModel):
         mask = self._pwl_mask(z.dtype)
         return mask * jax.nn.relu(z) + (1.0 - mask) * z
 
-    def step(self, z: jax.Array) -> jax.Array:
+    def latent_step(self, z: jax.Array) -> jax.Array:
         return self.A * z + row_matmul(self.activation(z), self.W.T) + self.h
 
     def _slope(self, z: jax.Array) -> jax.Array:
@@ -84,6 +103,10 @@ class ALRNN(DSRModel):
     def jacobian_transpose_apply(self, slope: jax.Array, v: jax.Array) -> jax.Array:
         """``J^T v = A v + slope * (W^T v)``."""
         return self.A * v + slope * row_matmul(v, self.W)
+
+    def region_code(self, z: jax.Array) -> jax.Array:
+        """Switches ``1[z_p > 0]`` of the P piecewise-linear units ``(..., P)``."""
+        return binary_code(z[..., self.config.latent_dim - self.config.n_pwl :] > 0)
 
     def symbolic_code(self, z: jax.Array) -> jax.Array:
         """Integer code of the linear subregion of each state: bits ``z_p > 0`` of the P PWL units.

@@ -1,23 +1,33 @@
-"""The common surface of every latent recurrent model in attractor.
+"""The one contract every model in attractor fulfils: a state, a step, an observation.
 
-A model is an :class:`equinox.Module` holding its parameters and a frozen config dataclass. Training
-code (:mod:`attractor.train`) and analysis code work on any model with this surface:
+A model is an :class:`equinox.Module` holding its parameters and a frozen config dataclass. The
+contract has three abstract methods, and everything else (free runs, forecasts, training, metrics,
+benchmarks) is written once on top of them:
 
-- ``init_state(x)``: latent state inferred from one observation ``x`` (shape ``(N,)`` or batched);
-- ``step(z)``: one latent step ``z_t = F(z_{t-1})`` (shape ``(M,)``);
-- ``observe(z)``: the observation model ``x_hat = O(z)``;
-- ``force(z, x, alpha)``: generalized teacher forcing (Hess et al., ICML 2023);
-- ``jacobian(z)``: the ``(M, M)`` Jacobian of ``step`` (autodiff unless a model overrides it);
-- ``rollout(z0, n)`` / ``simulate(x0, n)``: free-running trajectories, compiled as ``lax.scan``.
+- ``init_state(context)``: the state after warming up on a context window ``(T_ctx, N)`` of
+  observations (its last row is the most recent). The state is any pytree: a latent vector for the
+  PLRNN family, ``(h, c, x)`` for an LSTM, a window of recent observations for NG-RC.
+- ``step(state, u=None)``: one closed-loop step; the model's own output is fed back unless an
+  external input ``u`` drives it (driven models, task-trained networks).
+- ``observe(state)``: the observation ``x_hat`` ``(N,)`` of a state.
 
-Convention: row 0 of ``rollout`` and ``simulate`` is the initial point (``z0``, resp.
-``observe(init_state(x0))``), so ``n`` rows cover ``n - 1`` steps.
+Convention (tested for every registered model): row 0 of :meth:`DynamicsModel.simulate` is
+``observe(init_state(context))`` — the model's view of the last context row, which *is* that row
+for every model that carries its observation in the state (and for the PLRNN family with the
+identity observation) — and row ``k`` is ``k`` steps later. :meth:`DynamicsModel.forecast` returns
+the ``horizon`` rows after the context, i.e. ``simulate(context, horizon + 1)[1:]``.
+
+What a model can do beyond the contract is declared by opt-in capabilities
+(:mod:`attractor.models.capabilities`): teacher forcing, an analytic Jacobian, piecewise-linear
+regions, a closed-form readout. Code that needs one checks for it with
+:func:`~attractor.models.capabilities.require` and refuses other models with a clear message.
 """
 
 from __future__ import annotations
 
 import abc
 import dataclasses
+import typing
 from typing import Any, ClassVar
 
 import equinox as eqx
@@ -25,157 +35,157 @@ import jax
 import jax.numpy as jnp
 
 from attractor.errors import InputError
-from attractor.models.observation import Observation
+
+#: A model state: any pytree of arrays.
+State = Any
 
 
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
     """Hyperparameters shared by all models; subclasses add their own fields.
 
+    Every field is type-checked on construction (an ``int`` field refuses ``1e9`` read from a
+    JSON file, a ``bool`` field refuses ``1``), and integer sizes must be positive unless a
+    subclass lists them in ``non_negative``.
+
     Attributes:
         obs_dim: ``N``, dimension of the observed data.
-        latent_dim: ``M``, dimension of the latent state.
-        observation: ``"identity"`` (read out the first N units) or ``"affine"``.
+        input_dim: dimension of an external input ``u_t`` driving the model (0: none).
     """
 
     name: ClassVar[str] = "base"
+    #: integer fields that may be 0 (all others must be >= 1)
+    non_negative: ClassVar[tuple[str, ...]] = ("input_dim",)
     obs_dim: int
-    latent_dim: int
-    observation: str = "identity"
+    input_dim: int = 0
 
     def __post_init__(self) -> None:
-        for field in ("obs_dim", "latent_dim"):
-            value = getattr(self, field)
-            if not isinstance(value, int) or value < 1:
-                raise InputError(f"{self.name}: {field} must be a positive integer, got {value!r}")
+        hints = typing.get_type_hints(type(self))
+        for field in dataclasses.fields(self):
+            _check_field(self.name, field.name, hints.get(field.name), getattr(self, field.name))
+            value = getattr(self, field.name)
+            if isinstance(value, int) and not isinstance(value, bool):
+                lower = 0 if field.name in self.non_negative else 1
+                if value < lower:
+                    raise InputError(
+                        f"{self.name}: {field.name} must be an integer >= {lower}, got {value!r}"
+                    )
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.name, **dataclasses.asdict(self)}
 
 
-class DSRModel(eqx.Module):
-    """Abstract latent recurrent model: see the module docstring for the surface."""
+def _check_field(model: str, name: str, hint: Any, value: Any) -> None:
+    """Refuse values whose type does not match the field's annotation (int, float, bool, str)."""
+    allowed = typing.get_args(hint) or (hint,)
+    ok = False
+    for kind in allowed:
+        if kind is type(None):
+            ok = ok or value is None
+        elif kind is bool:
+            ok = ok or isinstance(value, bool)
+        elif kind is int:
+            ok = ok or (isinstance(value, int) and not isinstance(value, bool))
+        elif kind is float:
+            ok = ok or (isinstance(value, int | float) and not isinstance(value, bool))
+        elif kind is str:
+            ok = ok or isinstance(value, str)
+        else:  # an annotation this check does not know: accept
+            ok = True
+    if not ok:
+        names = " or ".join(getattr(k, "__name__", str(k)) for k in allowed)
+        raise InputError(f"{model}: {name} must be {names}, got {value!r}")
+    if isinstance(value, float) and not jnp.isfinite(value):
+        raise InputError(f"{model}: {name} must be finite, got {value!r}")
+
+
+class DynamicsModel(eqx.Module):
+    """Abstract model: ``init_state`` / ``step`` / ``observe``; see the module docstring."""
 
     config: eqx.AbstractVar[ModelConfig]
-    observation: eqx.AbstractVar[Observation]
+
+    #: Field names that training never changes (e.g. an echo state network's reservoir).
+    frozen_fields: ClassVar[tuple[str, ...]] = ()
 
     @abc.abstractmethod
-    def step(self, z: jax.Array) -> jax.Array:
-        """One latent step ``(M,) -> (M,)``."""
+    def init_state(self, context: jax.Array) -> State:
+        """State after warming up on ``context`` ``(T_ctx, N)``; the last row is the newest."""
 
     @abc.abstractmethod
-    def latent_regularization(self) -> jax.Array:
-        """L2 penalty on the latent parameters (``1 - A`` and the weights), a scalar."""
+    def step(self, state: State, u: jax.Array | None = None) -> State:
+        """One step; closed loop unless an external input ``u`` ``(input_dim,)`` drives it."""
 
-    # ------------------------------------------------------------------ observation surface
+    @abc.abstractmethod
+    def observe(self, state: State) -> jax.Array:
+        """The observation ``(N,)`` of one state."""
+
+    # ------------------------------------------------------------------ derived surface
     @property
     def obs_dim(self) -> int:
         return self.config.obs_dim
 
     @property
-    def latent_dim(self) -> int:
-        return self.config.latent_dim
+    def context_length(self) -> int:
+        """Context rows the model uses in :meth:`init_state` (older rows are ignored)."""
+        return 1
 
-    def observe(self, z: jax.Array) -> jax.Array:
-        return self.observation.observe(z)
+    def rollout(self, state: State, n: int, inputs: jax.Array | None = None) -> State:
+        """States of ``n`` rows stacked along a leading axis; row 0 is ``state`` itself.
 
-    def init_state(self, x: jax.Array) -> jax.Array:
-        return self.observation.init_state(x)
-
-    def force(self, z: jax.Array, x: jax.Array, alpha: jax.Array) -> jax.Array:
-        return self.observation.force(z, x, alpha)
-
-    def jacobian(self, z: jax.Array) -> jax.Array:
-        """Jacobian ``dF/dz`` of the latent step at ``z``, shape ``(M, M)``."""
-        return jax.jacfwd(self.step)(z)
-
-    def jacobian_factors(self, z: jax.Array) -> Any:
-        """What :meth:`jacobian_transpose_apply` needs to form ``J(z)^T v``; default ``J(z)``.
-
-        The adjoint reverse pass of :mod:`attractor.train.adjoint` evaluates this for every state
-        of a rollout at once, then applies it step by step. Models whose Jacobian is ``diag(A)``
-        plus a structured part override both methods to store only a vector per state (e.g. the
-        active-unit indicators) instead of an ``M x M`` matrix.
+        ``inputs`` ``(n - 1, input_dim)`` drive the steps of a driven model.
         """
-        return self.jacobian(z)
+        if n < 1:
+            raise InputError(f"rollout: n must be >= 1, got {n}")
 
-    def jacobian_transpose_apply(self, factors: Any, v: jax.Array) -> jax.Array:
-        """``J(z)^T v`` for ``v`` of shape ``(M,)``, from ``factors = jacobian_factors(z)``."""
-        # A multiply-reduce rather than a matrix product: it fuses into one loop under vmap.
-        return jnp.sum(factors * v[:, None], axis=0)
+        def body(s: State, u: jax.Array | None) -> tuple[State, State]:
+            s_next = self.step(s, u)
+            return s_next, s_next
 
-    # ------------------------------------------------------------------ free running
-    def rollout(self, z0: jax.Array, n: int) -> jax.Array:
-        """Latent trajectory of ``n`` rows starting with ``z0`` (row 0 is ``z0``)."""
+        _, states = jax.lax.scan(body, state, inputs, length=n - 1)
+        return jax.tree_util.tree_map(lambda s0, s: jnp.concatenate([s0[None], s]), state, states)
 
-        def body(z: jax.Array, _: None) -> tuple[jax.Array, jax.Array]:
-            z_next = self.step(z)
-            return z_next, z_next
+    def observe_many(self, states: State) -> jax.Array:
+        """Observations ``(n, N)`` of states stacked along a leading axis."""
+        return jax.vmap(self.observe)(states)
 
-        _, zs = jax.lax.scan(body, z0, None, length=n - 1)
-        return jnp.concatenate([z0[None], zs], axis=0)
+    def simulate(self, context: jax.Array, n: int) -> jax.Array:
+        """Free run of ``n`` rows ``(n, N)`` after warming up on ``context``.
 
-    def simulate(self, x0: jax.Array, n: int) -> jax.Array:
-        """Observed trajectory of ``n`` rows from ``x0``; row 0 is ``O(init_state(x0))``."""
-        return self.observe(self.rollout(self.init_state(x0), n))
+        ``context`` is ``(T_ctx, N)`` or a single observation ``(N,)``. Row 0 is
+        ``observe(init_state(context))`` (see the module docstring).
+        """
+        context = _as_context(context, self.obs_dim)
+        return self.observe_many(self.rollout(self.init_state(context), n))
 
-    def predict_ahead(self, x: jax.Array, n: int) -> jax.Array:
-        """``n``-step-ahead predictions from each row of ``x`` ``(K, N) -> (K, N)``."""
-
-        def one(x0: jax.Array) -> jax.Array:
-            z = jax.lax.fori_loop(0, n, lambda _, z: self.step(z), self.init_state(x0))
-            return self.observe(z)
-
-        return jax.vmap(one)(x)
-
-    def regularization(self) -> jax.Array:
-        """Observation-model penalty (zero for the identity model)."""
-        return self.observation.regularization()
+    def forecast(self, context: jax.Array, horizon: int) -> jax.Array:
+        """The ``horizon`` rows ``(horizon, N)`` that follow ``context`` ``(T_ctx, N)``."""
+        return self.simulate(context, horizon + 1)[1:]
 
 
-def talathi_vartak_init(latent_dim: int, *, key: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """Initial ``A`` (diagonal, as a vector) and off-diagonal ``W`` (Talathi & Vartak 2016).
-
-    ``K = R^T R / M + I`` with ``R ~ N(0, 1)``, normalised by its largest eigenvalue; ``A`` is its
-    diagonal and ``W`` its off-diagonal part. Used by the PLRNN family (Hess et al. 2023).
-    """
-    r = jax.random.normal(key, (latent_dim, latent_dim))
-    k = r.T @ r / latent_dim + jnp.eye(latent_dim)
-    k = k / jnp.max(jnp.linalg.eigvalsh(k))
-    a = jnp.diag(k)
-    w = k - jnp.diag(a)
-    return a, w
-
-
-#: Contraction sizes up to this are computed by :func:`row_matmul` as unrolled multiply-adds.
-SMALL_CONTRACTION = 8
+def _as_context(context: jax.Array, obs_dim: int) -> jax.Array:
+    context = jnp.asarray(context)
+    if context.ndim == 1:
+        context = context[None]
+    if context.ndim != 2 or context.shape[1] != obs_dim:
+        raise InputError(
+            f"context must have shape (T, {obs_dim}) or ({obs_dim},), got {tuple(context.shape)}"
+        )
+    if context.shape[0] < 1:
+        raise InputError("context must hold at least one row")
+    return context
 
 
-def row_matmul(x: jax.Array, w_t: jax.Array) -> jax.Array:
-    """``x @ w_t`` for row vectors ``x (..., K)`` and ``w_t (K, N)``, fast for tiny ``K``.
-
-    For ``K <= SMALL_CONTRACTION`` (e.g. the 3 latent units of a Lorenz-63 model) the product is
-    written as ``K`` broadcast multiply-adds, which XLA fuses with the elementwise operations
-    around it into one loop; inside a ``lax.scan`` over time this saves a matrix-multiply call
-    per step (about a third of a small shPLRNN's forward time on CPU). Larger ``K`` use ``@``.
-    The models write all their products in this row-vector form (``z @ W^T``, not ``W @ z``):
-    under ``vmap`` it batches into ``(B, K) @ (K, N)`` with the batch leading, which XLA's CPU
-    backend runs several times faster at these sizes than the transposed layout of ``W @ z``.
-    """
-    k = w_t.shape[0]
-    if k > SMALL_CONTRACTION:
-        return x @ w_t
-    out = x[..., 0:1] * w_t[0]
-    for i in range(1, k):
-        out = out + x[..., i : i + 1] * w_t[i]
-    return out
+def default_trainable(model: DynamicsModel) -> Any:
+    """Filter spec (a pytree of bools like ``model``): every float array except frozen fields."""
+    spec = jax.tree_util.tree_map(eqx.is_inexact_array, model)
+    for name in model.frozen_fields:
+        frozen = jax.tree_util.tree_map(lambda _: False, getattr(spec, name))
+        spec = eqx.tree_at(lambda m, name=name: getattr(m, name), spec, frozen)
+    return spec
 
 
-def offdiagonal(w: jax.Array) -> jax.Array:
-    """``w`` with its diagonal zeroed: the PLRNN's off-diagonal coupling (Durstewitz 2017)."""
-    return w * (1.0 - jnp.eye(w.shape[0], dtype=w.dtype))
-
-
-def uniform(key: jax.Array, shape: tuple[int, ...], bound: float) -> jax.Array:
-    """``U(-bound, bound)`` samples."""
-    return jax.random.uniform(key, shape, minval=-bound, maxval=bound)
+def parameter_count(model: DynamicsModel, *, trainable_only: bool = False) -> int:
+    """Number of float parameters (all, or only those training changes)."""
+    spec = default_trainable(model) if trainable_only else eqx.is_inexact_array
+    leaves = jax.tree_util.tree_leaves(eqx.filter(model, spec))
+    return sum(int(leaf.size) for leaf in leaves)

@@ -17,19 +17,22 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from attractor.models.base import (
-    DSRModel,
-    ModelConfig,
+from attractor.models.observation import Observation, make_observation
+from attractor.models.plrnn_family import (
+    LatentConfig,
+    LatentPLRNN,
+    binary_code,
+    input_matrix,
     offdiagonal,
     row_matmul,
     talathi_vartak_init,
     uniform,
 )
-from attractor.models.observation import Observation, make_observation
+from attractor.models.registry import Recipe, register
 
 
 @dataclasses.dataclass(frozen=True)
-class DendPLRNNConfig(ModelConfig):
+class DendPLRNNConfig(LatentConfig):
     """dendPLRNN hyperparameters: ``n_bases`` is ``B``; ``clipped`` picks the bounded form."""
 
     name: ClassVar[str] = "dendplrnn"
@@ -37,7 +40,13 @@ class DendPLRNNConfig(ModelConfig):
     clipped: bool = True
 
 
-class DendPLRNN(DSRModel):
+@register(
+    "dendplrnn",
+    family="plrnn",
+    description="dendritic PLRNN, spline basis expansion (Brenner et al., ICML 2022)",
+    recipe=Recipe(objective="agtf", epochs=800),
+)
+class DendPLRNN(LatentPLRNN):
     """PLRNN with a linear spline basis expansion of each unit's activation."""
 
     config: DendPLRNNConfig = eqx.field(static=True)
@@ -47,15 +56,17 @@ class DendPLRNN(DSRModel):
     h: jax.Array
     alpha: jax.Array
     H: jax.Array
+    C: jax.Array | None
 
     def __init__(self, config: DendPLRNNConfig, *, key: jax.Array):
-        k_a, k_alpha, k_h, k_obs = jax.random.split(key, 4)
+        k_a, k_alpha, k_h, k_obs, k_c = jax.random.split(key, 5)
         m, b = config.latent_dim, config.n_bases
         self.config = config
         self.A, self.W = talathi_vartak_init(m, key=k_a)
         self.h = jnp.zeros(m)
         self.alpha = uniform(k_alpha, (b,), 1.0 / jnp.sqrt(b))
         self.H = jax.random.normal(k_h, (m, b))
+        self.C = input_matrix(config, m, key=k_c)
         self.observation = make_observation(config.observation, config.obs_dim, m, key=k_obs)
 
     def basis_expansion(self, z: jax.Array) -> jax.Array:
@@ -65,8 +76,20 @@ class DendPLRNN(DSRModel):
             bases = bases - jax.nn.relu(z)[:, None]
         return bases @ self.alpha
 
-    def step(self, z: jax.Array) -> jax.Array:
+    def latent_step(self, z: jax.Array) -> jax.Array:
         return self.A * z + row_matmul(self.basis_expansion(z), offdiagonal(self.W).T) + self.h
+
+    def jacobian(self, z: jax.Array) -> jax.Array:
+        """``diag(A) + W diag(φ'(z))``."""
+        return jnp.diag(self.A) + offdiagonal(self.W) * self.jacobian_factors(z)
+
+    def region_code(self, z: jax.Array) -> jax.Array:
+        """Which spline kinks each unit has passed: ``1[z_m > H_mb]`` (and ``1[z_m > 0]`` when
+        clipped), flattened to ``(..., M*B)`` (``(..., M*(B+1))``)."""
+        bits = z[..., :, None] > self.H
+        if self.config.clipped:
+            bits = jnp.concatenate([bits, (z > 0)[..., :, None]], axis=-1)
+        return binary_code(bits.reshape(*z.shape[:-1], -1))
 
     def jacobian_factors(self, z: jax.Array) -> jax.Array:
         """φ'(z), shape ``(M,)``: the slope of each unit's spline at its current value."""

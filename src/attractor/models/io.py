@@ -20,7 +20,7 @@ import jax
 
 from attractor import __version__
 from attractor.errors import InputError
-from attractor.models.base import DSRModel
+from attractor.models.base import DynamicsModel
 from attractor.models.registry import build_model, config_from_dict
 
 CONFIG_FILE = "config.json"
@@ -28,7 +28,7 @@ WEIGHTS_FILE = "weights.eqx"
 
 
 def save_model(
-    directory: str | Path, model: DSRModel, metadata: dict[str, Any] | None = None
+    directory: str | Path, model: DynamicsModel, metadata: dict[str, Any] | None = None
 ) -> Path:
     """Write ``model`` (and JSON-ready ``metadata``) to ``directory``; returns the directory."""
     out = Path(directory)
@@ -47,7 +47,7 @@ def save_model(
     return out
 
 
-def load_model(directory: str | Path) -> tuple[DSRModel, dict[str, Any]]:
+def load_model(directory: str | Path) -> tuple[DynamicsModel, dict[str, Any]]:
     """Read a model directory written by :func:`save_model`; returns ``(model, metadata)``."""
     path = Path(directory)
     config_path = path / CONFIG_FILE
@@ -59,9 +59,20 @@ def load_model(directory: str | Path) -> tuple[DSRModel, dict[str, Any]]:
     try:
         payload = json.loads(config_path.read_text())
         config = config_from_dict(payload["model"])
-    except (json.JSONDecodeError, KeyError, TypeError) as err:
+    except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as err:
         raise InputError(f"{config_path}: unreadable model config ({err})") from None
+    except InputError as err:
+        raise InputError(f"{config_path}: {err}") from None
     skeleton = build_model(config, key=jax.random.PRNGKey(0))
-    with jax.default_device(jax.devices("cpu")[0]):
-        model = eqx.tree_deserialise_leaves(weights_path, skeleton)
-    return model, payload.get("metadata", {})
+    try:
+        with jax.default_device(jax.devices("cpu")[0]):
+            model = eqx.tree_deserialise_leaves(weights_path, skeleton)
+    except Exception as err:  # truncated, foreign or mismatched weights
+        raise InputError(
+            f"{weights_path}: weights do not match the config in {CONFIG_FILE} "
+            f"({type(err).__name__})"
+        ) from None
+    metadata = payload.get("metadata", {})
+    if not isinstance(metadata, dict):
+        raise InputError(f"{config_path}: 'metadata' must be an object")
+    return model, metadata

@@ -18,19 +18,23 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from attractor.models.base import (
+from attractor.models.capabilities import HasJacobian
+from attractor.models.observation import Observation, make_observation
+from attractor.models.plrnn_family import (
     SMALL_CONTRACTION,
-    DSRModel,
-    ModelConfig,
+    LatentConfig,
+    LatentPLRNN,
+    binary_code,
+    input_matrix,
     row_matmul,
     talathi_vartak_init,
     uniform,
 )
-from attractor.models.observation import Observation, make_observation
+from attractor.models.registry import Recipe, register
 
 
 @dataclasses.dataclass(frozen=True)
-class ShPLRNNConfig(ModelConfig):
+class ShPLRNNConfig(LatentConfig):
     """shPLRNN hyperparameters: ``hidden_dim`` is ``L``; ``clipped`` picks the bounded form."""
 
     name: ClassVar[str] = "shplrnn"
@@ -38,7 +42,13 @@ class ShPLRNNConfig(ModelConfig):
     clipped: bool = True
 
 
-class ShPLRNN(DSRModel):
+@register(
+    "shplrnn",
+    family="plrnn",
+    description="shallow PLRNN, GTF's model (Hess et al., ICML 2023)",
+    recipe=Recipe(objective="agtf", epochs=800, defaults={"hidden_dim": 100}),
+)
+class ShPLRNN(LatentPLRNN):
     """Shallow piecewise-linear RNN; see the module docstring for the equations."""
 
     config: ShPLRNNConfig = eqx.field(static=True)
@@ -48,9 +58,10 @@ class ShPLRNN(DSRModel):
     W2: jax.Array
     h1: jax.Array
     h2: jax.Array
+    C: jax.Array | None
 
     def __init__(self, config: ShPLRNNConfig, *, key: jax.Array):
-        k_a, k_w1, k_w2, k_h2, k_obs = jax.random.split(key, 5)
+        k_a, k_w1, k_w2, k_h2, k_obs, k_c = jax.random.split(key, 6)
         m, l = config.latent_dim, config.hidden_dim
         self.config = config
         self.A, _ = talathi_vartak_init(m, key=k_a)
@@ -58,9 +69,10 @@ class ShPLRNN(DSRModel):
         self.W2 = uniform(k_w2, (l, m), 1.0 / jnp.sqrt(m))
         self.h1 = jnp.zeros(m)
         self.h2 = uniform(k_h2, (l,), 1.0 / jnp.sqrt(l)) if config.clipped else jnp.zeros(l)
+        self.C = input_matrix(config, m, key=k_c)
         self.observation = make_observation(config.observation, config.obs_dim, m, key=k_obs)
 
-    def step(self, z: jax.Array) -> jax.Array:
+    def latent_step(self, z: jax.Array) -> jax.Array:
         return self.A * z + self._hidden(self._pre(z)) @ self.W1.T + self.h1
 
     def _pre(self, z: jax.Array) -> jax.Array:
@@ -91,14 +103,21 @@ class ShPLRNN(DSRModel):
         """The full Jacobian for ``M <= SMALL_CONTRACTION`` (9 numbers for M = 3, cheaper to
         apply than two products with the hidden layer), else the hidden slopes ``d`` ``(L,)``."""
         if self.config.latent_dim <= SMALL_CONTRACTION:
-            return super().jacobian_factors(z)
+            return HasJacobian.jacobian_factors(self, z)
         return self._active(self._pre(z))
 
     def jacobian_transpose_apply(self, factors: jax.Array, v: jax.Array) -> jax.Array:
         """``J^T v = A v + W2^T (d * (W1^T v))``, or the full ``J^T v`` for small ``M``."""
         if self.config.latent_dim <= SMALL_CONTRACTION:
-            return super().jacobian_transpose_apply(factors, v)
+            return HasJacobian.jacobian_transpose_apply(self, factors, v)
         return self.A * v + (factors * row_matmul(v, self.W1)) @ self.W2
+
+    def region_code(self, z: jax.Array) -> jax.Array:
+        """Hidden switches ``1[W2 z + h2 > 0]`` (and ``1[W2 z > 0]`` when clipped) ``(..., L)``
+        (``(..., 2L)``)."""
+        pre = row_matmul(z, self.W2.T)
+        bits = [pre + self.h2 > 0] + ([pre > 0] if self.config.clipped else [])
+        return binary_code(jnp.concatenate(bits, axis=-1))
 
     def latent_regularization(self) -> jax.Array:
         return (

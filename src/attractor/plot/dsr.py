@@ -19,7 +19,7 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from attractor.metrics.spectrum import normalized_power_spectrum  # noqa: E402
-from attractor.models.base import DSRModel  # noqa: E402
+from attractor.models.base import DynamicsModel  # noqa: E402
 
 
 def plot_attractor(
@@ -111,7 +111,7 @@ def plot_losses(losses: Sequence[float], *, ax: Axes | None = None) -> Axes:
 
 def write_dsr_plots(
     out: str | Path,
-    model: DSRModel,
+    model: DynamicsModel,
     x_test: np.ndarray,
     *,
     losses: Sequence[float] = (),

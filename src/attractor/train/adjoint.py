@@ -7,7 +7,7 @@ and a batch of 16 sequences) each of those operations is tiny, and the reverse l
 dominated by the number of operations per iteration rather than by arithmetic.
 
 This module runs the same computation with a shorter sequential part. With ``z~_0 =
-init_state(x_0)``, ``z_t = F(z~_{t-1})``, the prediction ``O(z_t)`` and ``z~_t = force(z_t, x_t,
+encode(x_0)``, ``z_t = F(z~_{t-1})``, the prediction ``O(z_t)`` and ``z~_t = force(z_t, x_t,
 alpha_t)`` (Hess et al., ICML 2023), let ``g_t = dL/dO(z_t)`` be the loss's cotangent. The adjoint
 states (the total derivatives ``lambda_t = dL/dz_t`` and ``mu_t = dL/dz~_t``) obey the linear
 backward recursion
@@ -18,15 +18,15 @@ backward recursion
 
 which is the only loop of the reverse pass: ``(d force / d z)`` is a diagonal interpolation weight
 and the Jacobians ``J_t`` are prepared for all ``(t, b)`` at once before the loop, in the factored
-form each model chooses (:meth:`DSRModel.jacobian_factors`: the full ``M x M`` matrix for a
+form each model chooses (:meth:`HasJacobian.jacobian_factors`: the full ``M x M`` matrix for a
 3-unit shPLRNN, the vector of active-unit slopes for the PLRNN and the AL-RNN), so that each
 reverse step is one cheap batched Jacobian-transpose product. That pays off while the per-step
 overhead dominates, i.e. for the small models of low-dimensional reconstruction (see
-:data:`ADJOINT_MAX_PARAMETERS`). The parameter gradient is then a single batched contraction over
-all time steps, obtained as the gradient of the surrogate
+:data:`attractor.train.rollout.ADJOINT_MAX_PARAMETERS`). The parameter gradient is then a single
+batched contraction over all time steps, obtained as the gradient of the surrogate
 
     S(theta) = sum_t <F_theta(z~_{t-1}), lambda_t> + <O_theta(z_t), g_t>
-             + <force_theta(z_t, x_t, alpha_t), mu_t> + <init_theta(x_0), mu_0>
+             + <force_theta(z_t, x_t, alpha_t), mu_t> + <encode_theta(x_0), mu_0>
 
 with the states and adjoints held fixed (the standard discrete-adjoint identity). The result is
 exactly the gradient of the plain scan (up to floating-point summation order); the tests check it
@@ -41,24 +41,8 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from attractor.models.base import DSRModel
 
-#: Models with up to this many parameters use this reverse pass by default (see
-#: :func:`prefer_adjoint`). It recomputes the step once more over the whole rollout (for the
-#: Jacobian factors and the parameter gradient), which costs more than it saves once the step's
-#: arithmetic, not the per-step overhead, dominates. ``benchmarks/adjoint_speed.py`` (B = 16,
-#: T = 200, 2-core CPU; BENCHMARKS.md) measured the adjoint 1.3-4x faster up to the shPLRNN with
-#: M=20, L=200 (8.3k parameters) and slower from M=32, L=256 (16.8k: 0.84x; 66k: 0.65x).
-ADJOINT_MAX_PARAMETERS = 12_000
-
-
-def prefer_adjoint(model: DSRModel) -> bool:
-    """Whether :func:`forced_rollout_adjoint` is the faster reverse pass for ``model``."""
-    leaves = jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array))
-    return sum(int(leaf.size) for leaf in leaves) <= ADJOINT_MAX_PARAMETERS
-
-
-def forced_rollout_adjoint(model: DSRModel, batch: jax.Array, alphas: jax.Array) -> jax.Array:
+def forced_rollout_adjoint(model, batch: jax.Array, alphas: jax.Array) -> jax.Array:
     """Forced one-step predictions ``(B, T, N)`` of ``batch (B, T+1, N)``; reverse pass by adjoint.
 
     Same values and gradients as ``vmap(forced_predictions)`` of :mod:`attractor.train.loss`;
@@ -66,7 +50,7 @@ def forced_rollout_adjoint(model: DSRModel, batch: jax.Array, alphas: jax.Array)
     """
     params, static = eqx.partition(model, eqx.is_inexact_array)
 
-    def combine(p: Any) -> DSRModel:
+    def combine(p: Any):
         return eqx.combine(p, static)
 
     @jax.custom_vjp
@@ -93,7 +77,7 @@ def forced_rollout_adjoint(model: DSRModel, batch: jax.Array, alphas: jax.Array)
 
 
 def _forward(
-    model: DSRModel, batch: jax.Array, alphas: jax.Array
+    model, batch: jax.Array, alphas: jax.Array
 ) -> tuple[jax.Array, jax.Array, jax.Array]:
     """The forced rollout: predictions ``(B, T, N)``, step inputs and outputs ``(T, B, M)``.
 
@@ -108,7 +92,7 @@ def _forward(
         z = step(z_tilde)
         return model.force(z, x_t, alpha_t), z
 
-    z0 = model.init_state(xs[0])
+    z0 = model.encode(xs[0])
     _, z_out = jax.lax.scan(body, z0, (xs[1:], alphas))
     forced = jax.vmap(model.force)(z_out[:-1], xs[1:-1], alphas[:-1])
     z_in = jnp.concatenate([z0[None], forced], axis=0)
@@ -116,7 +100,7 @@ def _forward(
 
 
 def _adjoints(
-    model: DSRModel,
+    model,
     xs: jax.Array,
     alphas: jax.Array,
     z_in: jax.Array,
@@ -166,5 +150,5 @@ def _surrogate(
     total = jnp.sum(step(z_in) * lam)
     total += jnp.sum(model.observe(z_out) * g)
     total += jnp.sum(force(z_out, xs[1:], alphas) * mu[1:])
-    total += jnp.sum(model.init_state(xs[0]) * mu[0])
+    total += jnp.sum(model.encode(xs[0]) * mu[0])
     return total

@@ -18,13 +18,12 @@ loss consumes, so all three share one compiled training step.
 from __future__ import annotations
 
 import dataclasses
-from typing import Literal
+from typing import Any, Literal
 
 import jax
 import jax.numpy as jnp
 
 from attractor.errors import InputError
-from attractor.models.base import DSRModel
 
 ForcingMethod = Literal["gtf", "agtf", "stf"]
 FORCING_METHODS: tuple[str, ...] = ("gtf", "agtf", "stf")
@@ -85,15 +84,15 @@ def forcing_weights(config: ForcingConfig, alpha: jax.Array, seq_len: int) -> ja
     return jnp.where(t % config.tau == 0, alpha, 0.0) * ones
 
 
-def jacobian_norm_estimate(model: DSRModel, batch: jax.Array, estimator: str) -> jax.Array:
+def jacobian_norm_estimate(model: Any, batch: jax.Array, estimator: str) -> jax.Array:
     """``kappa``: an estimate of the growth of Jacobian products along the data (aGTF).
 
-    Jacobians are taken at the data-inferred states ``init_state(x_t)`` of each sequence of
+    Jacobians are taken at the data-inferred states ``encode(x_t)`` of each sequence of
     ``batch`` ``(B, T, N)``. ``product_upper_bound``: geometric mean over time of the spectral
     norms ``||J_t||_2``; ``arithmetic_mean``: ``||mean_t J_t||_2``; ``batch_maximum``:
     ``max_t ||J_t||_2``. The maximum over sequences is returned.
     """
-    z_hat = model.init_state(batch)  # (B, T, M)
+    z_hat = model.encode(batch)  # (B, T, M)
     jac = jax.vmap(jax.vmap(model.jacobian))(z_hat)  # (B, T, M, M)
     if estimator == "arithmetic_mean":
         return jnp.max(spectral_norms(jnp.mean(jac, axis=1)))
@@ -145,7 +144,7 @@ def _largest_eigenvalue_3x3(g: jax.Array) -> jax.Array:
 
 
 def update_alpha(
-    config: ForcingConfig, alpha: jax.Array, model: DSRModel, batch: jax.Array
+    config: ForcingConfig, alpha: jax.Array, model: Any, batch: jax.Array
 ) -> jax.Array:
     """One aGTF update of ``alpha`` from the current batch (Hess et al. 2023, Algorithm 1)."""
     kappa = jacobian_norm_estimate(model, batch, config.estimator)

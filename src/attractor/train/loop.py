@@ -1,12 +1,18 @@
-"""The training loop: teacher-forced BPTT with RAdam and exponential learning-rate decay.
+"""The training loop: any model, any objective, any optax optimiser.
 
-Recipe of Hess et al. (ICML 2023) and Brenner et al. (NeurIPS 2024): each epoch is
-``batches_per_epoch`` updates on batches of ``batch_size`` random subsequences of length
-``seq_len + 1``; RAdam (Liu et al., ICLR 2020) with the learning rate decayed exponentially per
-epoch from ``lr_start`` to ``lr_end``; optional Gaussian noise on the batch; an L2 penalty on the
-latent parameters. A whole epoch (sampling, aGTF update, forward, backward, optimiser) is one
+``train(model, series, objective, config=...)`` runs a gradient objective as the recipe of Hess et
+al. (ICML 2023) and Brenner et al. (NeurIPS 2024) does: each epoch is ``batches_per_epoch``
+updates on batches of ``batch_size`` random windows (of the objective's length); the default
+optimiser is RAdam (Liu et al., ICLR 2020) with the learning rate decayed exponentially per epoch
+from ``lr_start`` to ``lr_end`` and global-norm clipping; optional Gaussian noise on each batch.
+A whole epoch (sampling, the objective's state update, forward, backward, optimiser) is one
 compiled ``lax.scan``; Python only loops over epochs, to checkpoint, report progress and check for
-divergence.
+divergence. A closed-form objective is solved in one call instead.
+
+The loop knows no objective, rollout or model by name: the objective supplies the loss, its own
+state (checkpointed and resumed exactly) and what to log; ``optimizer`` is any optax
+transformation; ``trainable`` decides which leaves train (default: every float array except a
+model's ``frozen_fields``).
 """
 
 from __future__ import annotations
@@ -27,79 +33,74 @@ import numpy as np
 import optax
 
 from attractor.data.batching import SubsequenceSampler
-from attractor.data.tau import estimate_forcing_interval
 from attractor.errors import DivergenceError, InputError
-from attractor.models.base import DSRModel
+from attractor.models.base import default_trainable
 from attractor.train.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
-from attractor.train.forcing import ForcingConfig, forcing_weights, update_alpha
-from attractor.train.loss import forced_mse
+from attractor.train.objective import ClosedFormObjective, GradientObjective, Objective
 
 log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-    """Training hyperparameters (defaults: the GTF recipe, shortened for a CPU budget).
+    """Loop settings (defaults: the GTF recipe, shortened for a CPU budget).
 
     Attributes:
         epochs: number of epochs.
         batches_per_epoch: parameter updates per epoch (paper: 50).
-        batch_size: subsequences per batch (paper: 16).
-        seq_len: ``T~``, the forcing window length in steps (paper: 200).
-        lr_start, lr_end: RAdam learning rate, decayed exponentially per epoch.
+        batch_size: windows per batch (paper: 16).
+        lr_start, lr_end: learning rate of the default optimiser, decayed exponentially per epoch.
         noise_std: std of Gaussian noise added to each batch (in units of the standardised data).
-        lambda_latent: weight of the L2 penalty on the latent parameters.
-        lambda_obs: weight of the observation-model penalty.
-        grad_clip: global-norm gradient clipping; ``None`` for none.
-        forcing: the teacher-forcing scheme.
+        grad_clip: global-norm gradient clipping of the default optimiser; ``None`` for none.
         checkpoint_every: epochs between checkpoints (when a checkpoint directory is given).
     """
 
     epochs: int = 1000
     batches_per_epoch: int = 50
     batch_size: int = 16
-    seq_len: int = 200
     lr_start: float = 1e-3
     lr_end: float = 1e-5
     noise_std: float = 0.0
-    lambda_latent: float = 0.0
-    lambda_obs: float = 0.0
     grad_clip: float | None = 10.0
-    forcing: ForcingConfig = ForcingConfig()
     checkpoint_every: int = 50
 
     def __post_init__(self) -> None:
-        positive = ("epochs", "batches_per_epoch", "batch_size", "seq_len", "checkpoint_every")
+        positive = ("epochs", "batches_per_epoch", "batch_size", "checkpoint_every")
         for name in positive:
-            if int(getattr(self, name)) < 1:
-                raise InputError(f"{name} must be a positive integer, got {getattr(self, name)}")
-        if not (self.lr_start > 0 and self.lr_end > 0):
-            raise InputError("learning rates must be positive")
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InputError(f"{name} must be a positive integer, got {value!r}")
+        for name in ("lr_start", "lr_end"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+                raise InputError(f"{name} must be a positive number, got {value!r}")
+        if not (math.isfinite(self.noise_std) and self.noise_std >= 0):
+            raise InputError(f"noise_std must be >= 0, got {self.noise_std!r}")
+        if self.grad_clip is not None and not (
+            math.isfinite(self.grad_clip) and self.grad_clip > 0
+        ):
+            raise InputError(f"grad_clip must be > 0 (or None for no clipping), got "
+                             f"{self.grad_clip!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
-        data = dict(data)
-        data["forcing"] = ForcingConfig(**data.get("forcing", {}))
-        return cls(**data)
-
 
 @dataclasses.dataclass
 class TrainResult:
-    """What :func:`train` returns: the model and the per-epoch history."""
+    """What :func:`train` returns: the model, the per-epoch history and the resolved objective."""
 
-    model: DSRModel
+    model: Any
+    objective: Objective
     losses: list[float]
-    alphas: list[float]
+    history: list[dict[str, float]]
     epochs_done: int
     seconds: float
-    tau: int | None = None
     stopped_early: bool = False
 
 
-EpochCallback = Callable[[int, DSRModel, float, float], bool | None]
+#: ``callback(epoch, model, loss, info)``; ``info`` holds the objective's logged values.
+EpochCallback = Callable[[int, Any, float, dict[str, float]], bool | None]
 
 
 def make_optimizer(config: TrainConfig) -> optax.GradientTransformation:
@@ -118,93 +119,92 @@ def make_optimizer(config: TrainConfig) -> optax.GradientTransformation:
     return optax.chain(*chain)
 
 
-def resolve_forcing(config: TrainConfig, series: Sequence[np.ndarray]) -> TrainConfig:
-    """Fill in an automatic STF interval from the data (Mikhaeil et al. 2022 heuristic)."""
-    forcing = config.forcing
-    if forcing.method == "stf" and forcing.tau is None:
-        longest = max(series, key=len)
-        tau = int(estimate_forcing_interval(np.asarray(longest)))
-        log.info("estimated STF forcing interval tau = %d steps", tau)
-        return dataclasses.replace(config, forcing=dataclasses.replace(forcing, tau=tau))
-    return config
-
-
 def make_update(
-    config: TrainConfig, optimizer: optax.GradientTransformation, static: Any
+    objective: GradientObjective,
+    config: TrainConfig,
+    optimizer: optax.GradientTransformation,
+    static: Any,
 ) -> Callable[[tuple, jax.Array], tuple[tuple, jax.Array]]:
     """One parameter update as a pure function ``(carry, key) -> (carry, loss)``.
 
-    ``carry = (params, opt_state, alpha, step, sampler)``; ``params``/``static`` are the
-    ``eqx.partition(model, eqx.is_inexact_array)`` halves of the model. The update samples a batch,
-    re-estimates alpha when aGTF is due, adds the batch noise, and takes one optimiser step. It is
-    what an epoch scans over, and what the training-step benchmark times.
+    ``carry = (params, opt_state, obj_state, step, sampler)``; ``params``/``static`` are the
+    trainable / fixed halves of the model. The update samples a batch, lets the objective update
+    its state on the clean batch, adds the batch noise, and takes one optimiser step. It is what
+    an epoch scans over, and what the training-step benchmark times.
     """
-    forcing = config.forcing
 
-    def loss_fn(params: Any, batch: jax.Array, alphas: jax.Array) -> jax.Array:
-        model = eqx.combine(params, static)
-        loss = forced_mse(model, batch, alphas)
-        if config.lambda_latent:
-            loss = loss + config.lambda_latent * model.latent_regularization()
-        if config.lambda_obs:
-            loss = loss + config.lambda_obs * model.regularization()
-        return loss
+    def loss_fn(params: Any, batch: jax.Array, obj_state: Any) -> jax.Array:
+        return objective.loss(eqx.combine(params, static), batch, obj_state)
 
     grad_fn = jax.value_and_grad(loss_fn)
 
     def one_update(carry: tuple, key: jax.Array) -> tuple[tuple, jax.Array]:
-        params, opt_state, alpha, step, sampler = carry
+        params, opt_state, obj_state, step, sampler = carry
         k_batch, k_noise = jax.random.split(key)
         clean = sampler.sample(k_batch, config.batch_size)
-        if forcing.method == "agtf":
-            due = step % forcing.update_every == 0
-            alpha = jax.lax.cond(
-                due,
-                lambda a: update_alpha(forcing, a, eqx.combine(params, static), clean),
-                lambda a: a,
-                alpha,
-            )
+        obj_state = objective.update_state(obj_state, eqx.combine(params, static), clean, step)
         batch = clean
         if config.noise_std > 0:
             batch = clean + config.noise_std * jax.random.normal(k_noise, clean.shape, clean.dtype)
-        alphas = forcing_weights(forcing, alpha, config.seq_len)
-        loss, grads = grad_fn(params, batch, alphas)
+        loss, grads = grad_fn(params, batch, obj_state)
         updates, opt_state = optimizer.update(grads, opt_state, params)
         params = eqx.apply_updates(params, updates)
-        return (params, opt_state, alpha, step + 1, sampler), loss
+        return (params, opt_state, obj_state, step + 1, sampler), loss
 
     return one_update
 
 
 def make_epoch(
-    config: TrainConfig, optimizer: optax.GradientTransformation, static: Any
+    objective: GradientObjective,
+    config: TrainConfig,
+    optimizer: optax.GradientTransformation,
+    static: Any,
 ) -> Callable[..., Any]:
     """One compiled epoch: ``batches_per_epoch`` updates scanned in a single ``lax.scan``.
 
-    ``run_epoch(params, opt_state, alpha, step, sampler, key)`` returns the new
-    ``(params, opt_state, alpha, step)``, the mean loss and whether all parameters are finite.
+    ``run_epoch(params, opt_state, obj_state, step, sampler, key)`` returns the new
+    ``(params, opt_state, obj_state, step)``, the mean loss and whether all parameters are finite.
     """
-    one_update = make_update(config, optimizer, static)
+    one_update = make_update(objective, config, optimizer, static)
 
     @eqx.filter_jit
-    def run_epoch(params, opt_state, alpha, step, sampler, key):
+    def run_epoch(params, opt_state, obj_state, step, sampler, key):
         keys = jax.random.split(key, config.batches_per_epoch)
-        carry, losses = jax.lax.scan(one_update, (params, opt_state, alpha, step, sampler), keys)
-        params, opt_state, alpha, step, _ = carry
-        finite = jnp.all(
-            jnp.array([jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(params)])
-        )
-        return params, opt_state, alpha, step, jnp.mean(losses), finite
+        carry = (params, opt_state, obj_state, step, sampler)
+        carry, losses = jax.lax.scan(one_update, carry, keys)
+        params, opt_state, obj_state, step, _ = carry
+        leaves = jax.tree_util.tree_leaves(params)
+        finite = jnp.all(jnp.array([jnp.all(jnp.isfinite(x)) for x in leaves]))
+        return params, opt_state, obj_state, step, jnp.mean(losses), finite
 
     return run_epoch
 
 
+def check_series(model: Any, series: Sequence[np.ndarray] | np.ndarray) -> list[np.ndarray]:
+    """The training data as a list of ``(T, N)`` arrays that fit ``model``."""
+    arrays = [np.asarray(series)] if isinstance(series, np.ndarray) else list(series)
+    if not arrays:
+        raise InputError("no training series given")
+    for i, x in enumerate(arrays):
+        x = np.asarray(x)
+        if x.ndim != 2 or x.shape[1] != model.obs_dim:
+            raise InputError(
+                f"training series {i} has shape {x.shape}; the model expects (T, {model.obs_dim})"
+            )
+        if not np.all(np.isfinite(x)):
+            raise InputError(f"training series {i} contains NaN or inf values")
+    return [np.asarray(x) for x in arrays]
+
+
 def train(
-    model: DSRModel,
+    model: Any,
     series: Sequence[np.ndarray] | np.ndarray,
-    config: TrainConfig,
+    objective: Objective,
     *,
+    config: TrainConfig | None = None,
     key: jax.Array,
+    optimizer: optax.GradientTransformation | None = None,
+    trainable: Any = None,
     checkpoint_dir: str | Path | None = None,
     resume: bool = False,
     progress: bool = False,
@@ -215,89 +215,124 @@ def train(
     Args:
         model: an initialised model (its ``obs_dim`` must match the data's columns).
         series: training data; already standardised (the trainer does not rescale).
-        config: the hyperparameters.
-        key: PRNG key; the same key, data and config give the same model.
+        objective: what to minimise (:mod:`attractor.train.objective`); refused with a clear
+            :class:`InputError` if the model lacks a capability it needs.
+        config: loop settings (default :class:`TrainConfig`).
+        key: PRNG key; the same key, data and settings give the same model.
+        optimizer: any optax transformation (default: :func:`make_optimizer` of ``config``).
+        trainable: filter spec of the leaves to train (default :func:`default_trainable`).
         checkpoint_dir: if given, a checkpoint is written there every ``checkpoint_every`` epochs
             and at the end.
         resume: continue from the checkpoint in ``checkpoint_dir`` if there is one.
         progress: show a progress bar (the CLI turns it on).
-        callback: called after each epoch as ``callback(epoch, model, loss, alpha)``; returning
+        callback: called after each epoch as ``callback(epoch, model, loss, info)``; returning
             ``True`` stops training early.
 
     Raises:
-        InputError: the data do not fit the model or the sequence length.
+        InputError: the data do not fit the model or the objective, or the model lacks a
+            capability the objective needs.
         DivergenceError: the loss or the parameters became NaN/inf; the last good checkpoint (if
             any) is kept on disk and named in the message.
     """
-    arrays = [np.asarray(series)] if isinstance(series, np.ndarray) else list(series)
-    for i, x in enumerate(arrays):
-        if x.ndim != 2 or x.shape[1] != model.obs_dim:
-            raise InputError(
-                f"training series {i} has shape {x.shape}; the model expects (T, {model.obs_dim})"
-            )
-    config = resolve_forcing(config, arrays)
-    sampler = SubsequenceSampler(arrays, config.seq_len + 1)
-    optimizer = make_optimizer(config)
-    params, static = eqx.partition(model, eqx.is_inexact_array)
+    config = config or TrainConfig()
+    arrays = check_series(model, series)
+    objective.check(model)
+    objective = objective.prepare(arrays)
+    t0 = time.perf_counter()
+    if isinstance(objective, ClosedFormObjective):
+        fitted = objective.solve(model, arrays, key=key)
+        return TrainResult(fitted, objective, [], [], 0, time.perf_counter() - t0)
+    if not isinstance(objective, GradientObjective):
+        raise InputError(f"not a training objective: {objective!r}")
+    return _gradient_training(
+        model, arrays, objective, config, key, optimizer, trainable, checkpoint_dir, resume,
+        progress, callback, t0,
+    )
+
+
+def _gradient_training(
+    model, arrays, objective, config, key, optimizer, trainable, checkpoint_dir, resume,
+    progress, callback, t0,
+) -> TrainResult:
+    sampler = SubsequenceSampler(arrays, objective.window)
+    optimizer = optimizer or make_optimizer(config)
+    spec = default_trainable(model) if trainable is None else trainable
+    params, static = eqx.partition(model, spec)
+    if not jax.tree_util.tree_leaves(params):
+        raise InputError(f"model {model.config.name!r} has nothing to train with gradients")
     opt_state = optimizer.init(params)
-    alpha = jnp.asarray(config.forcing.initial_alpha(), dtype=jnp.float32)
+    obj_state = objective.init_state()
     step = jnp.asarray(0, dtype=jnp.int32)
     losses: list[float] = []
-    alphas: list[float] = []
+    history: list[dict[str, float]] = []
     start_epoch = 0
     last_good: int | None = None
     if checkpoint_dir is not None and resume and has_checkpoint(checkpoint_dir):
-        state, saved = load_checkpoint(checkpoint_dir, (params, opt_state, alpha, step, key))
-        params, opt_state, alpha, step, key = state
-        start_epoch, losses, alphas = saved["epoch"], saved["losses"], saved["alphas"]
+        like = (params, opt_state, obj_state, step, key)
+        state, saved = load_checkpoint(checkpoint_dir, like)
+        params, opt_state, obj_state, step, key = state
+        start_epoch, losses, history = saved["epoch"], saved["losses"], saved["history"]
         last_good = start_epoch
         log.info("resumed from %s at epoch %d", checkpoint_dir, start_epoch)
 
-    run_epoch = make_epoch(config, optimizer, static)
-    t0 = time.perf_counter()
+    run_epoch = make_epoch(objective, config, optimizer, static)
     bar = _progress_bar(config.epochs, start_epoch) if progress else None
     stopped_early = False
     epoch = start_epoch
+
+    def save(epoch_done: int) -> None:
+        state = (params, opt_state, obj_state, step, key)
+        record = {"epoch": epoch_done, "losses": losses, "history": history,
+                  "objective": objective.describe()}
+        save_checkpoint(checkpoint_dir, state, record)
+
     try:
         for epoch in range(start_epoch + 1, config.epochs + 1):
             key, k_epoch = jax.random.split(key)
-            new = run_epoch(params, opt_state, alpha, step, sampler, k_epoch)
-            new_params, new_opt, new_alpha, new_step, loss, finite = new
+            new = run_epoch(params, opt_state, obj_state, step, sampler, k_epoch)
+            new_params, new_opt, new_obj, new_step, loss, finite = new
             loss_value = float(loss)
             if not (bool(finite) and math.isfinite(loss_value)):
                 _raise_divergence(epoch, checkpoint_dir, last_good)
-            params, opt_state, alpha, step = new_params, new_opt, new_alpha, new_step
+            params, opt_state, obj_state, step = new_params, new_opt, new_obj, new_step
+            info = objective.log_values(obj_state)
             losses.append(loss_value)
-            alphas.append(float(alpha))
+            history.append(info)
             if bar is not None:
-                postfix = {"loss": f"{loss_value:.4g}", "alpha": f"{float(alpha):.3f}"}
+                postfix = {"loss": f"{loss_value:.4g}", **{k: f"{v:.3g}" for k, v in info.items()}}
                 bar.set_postfix(postfix, refresh=False)  # update() redraws, throttled
                 bar.update(1)
             if checkpoint_dir is not None and (
                 epoch % config.checkpoint_every == 0 or epoch == config.epochs
             ):
-                state = (params, opt_state, alpha, step, key)
-                save_checkpoint(
-                    checkpoint_dir,
-                    state,
-                    {"epoch": epoch, "losses": losses, "alphas": alphas, "tau": config.forcing.tau},
-                )
+                save(epoch)
                 last_good = epoch
             if callback is not None and callback(
-                epoch, eqx.combine(params, static), loss_value, float(alpha)
+                epoch, eqx.combine(params, static), loss_value, info
             ):
                 stopped_early = True
                 break
+    except BaseException as interrupt:
+        # Ctrl-C, SIGTERM (the CLI raises a BaseException for it), SystemExit: keep every finished
+        # epoch. ``params`` etc. hold the state after the last completed epoch (an epoch is
+        # replaced as a whole), so resuming is exact. Errors (Exception) keep the last regular
+        # checkpoint, as the divergence message says.
+        done = len(losses)
+        interrupted = not isinstance(interrupt, Exception)
+        if interrupted and checkpoint_dir is not None and done and done != last_good:
+            save(done)
+            log.warning("interrupted: checkpoint of epoch %d written to %s", done, checkpoint_dir)
+        raise
     finally:
         if bar is not None:
             bar.close()
     return TrainResult(
         model=eqx.combine(params, static),
+        objective=objective,
         losses=losses,
-        alphas=alphas,
+        history=history,
         epochs_done=epoch,
         seconds=time.perf_counter() - t0,
-        tau=config.forcing.tau,
         stopped_early=stopped_early,
     )
 

@@ -1,0 +1,214 @@
+"""Options shared by the commands that train a model (``train``, ``forecast``), and turning them
+into a :class:`~attractor.dsr.pipeline.RunSpec` and prepared data — validated before any work.
+
+Model flags come from the registry: ``--model NAME`` picks the model, ``--set KEY=VALUE`` sets any
+hyperparameter of its config (typed by the config), and ``--latent`` / ``--hidden`` / ``--pwl`` /
+``--bases`` / ``--observation`` are shortcuts for the common ones. Everything not given comes from
+the model's recipe (``attractor models list``), so adding a model needs no change here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from attractor.cli import validate as v
+from attractor.errors import InputError
+
+#: CLI shortcut -> model hyperparameter.
+SHORTCUTS = {
+    "--latent": "latent_dim",
+    "--hidden": "hidden_dim",
+    "--pwl": "n_pwl",
+    "--bases": "n_bases",
+    "--observation": "observation",
+}
+
+#: Smallest series the evaluation protocol and the validation selection can work with.
+MIN_TEST_ROWS = 100
+
+SYSTEM_OPTION = typer.Option(None, "--system", help="Built-in system to generate data from.")
+DATA_OPTION = typer.Option(None, "--data", help="Training file (.npy, .npz or .csv); "
+    "repeat the flag for several trajectories.")
+TEST_DATA_OPTION = typer.Option(None, "--test-data", help="Test file (default: hold out 20%).")
+DT_OPTION = typer.Option(
+    None, "--dt", help="Sampling step in time units: of --data files, or the step at which "
+    "--system is sampled (default: the system's)."
+)
+MODEL_OPTION = typer.Option("shplrnn", "--model", help="Model name (`attractor models list`).")
+SETTINGS_OPTION = typer.Option(
+    None, "--set", help="Model hyperparameter KEY=VALUE (repeatable), e.g. hidden_dim=100."
+)
+LATENT_OPTION = typer.Option(None, "--latent", help="Shortcut for --set latent_dim=M.")
+HIDDEN_OPTION = typer.Option(None, "--hidden", help="Shortcut for --set hidden_dim=L.")
+PWL_OPTION = typer.Option(None, "--pwl", help="Shortcut for --set n_pwl=P (AL-RNN).")
+BASES_OPTION = typer.Option(None, "--bases", help="Shortcut for --set n_bases=B (dendPLRNN).")
+OBSERVATION_OPTION = typer.Option(None, "--observation", help="Shortcut for --set "
+    "observation=identity|affine.")
+OBJECTIVE_OPTION = typer.Option(
+    None, "--objective", "--forcing", help="Training objective: gtf, agtf, stf, onestep, "
+    "freerun or ridge (default: the model's recipe)."
+)
+OBJECTIVE_SETTINGS_OPTION = typer.Option(
+    None, "--objective-set", help="Objective option KEY=VALUE (repeatable), e.g. warmup=50."
+)
+ALPHA_OPTION = typer.Option(None, "--alpha", help="GTF alpha (constant) or aGTF start.")
+TAU_OPTION = typer.Option(None, "--tau", help="STF interval in steps (default: from data).")
+SEQ_LEN_OPTION = typer.Option(None, "--seq-len", help="Teacher-forcing window T (default 200).")
+EPOCHS_OPTION = typer.Option("auto", "--epochs", help="Epochs of 50 updates, or auto (the "
+    "model's recipe: 800; alrnn 2000).")
+BATCH_NOISE_OPTION = typer.Option(0.0, "--batch-noise", help="Gaussian noise std added to "
+    "each training batch (standardised units).")
+GRAD_CLIP_OPTION = typer.Option("auto", "--grad-clip", help="Gradient-norm clipping: a "
+    "positive number, off, or auto (the recipe's: 10; off for "
+    "alrnn).")
+BATCH_SIZE_OPTION = typer.Option(16, "--batch-size", help="Windows per batch.")
+LR_OPTION = typer.Option(None, "--lr", help="Initial learning rate (RAdam; default 1e-3).")
+LR_END_OPTION = typer.Option(None, "--lr-end", help="Final learning rate (default 1e-5).")
+N_TRAIN_OPTION = typer.Option(100_000, "--n-train", help="Training points (--system).")
+N_TEST_OPTION = typer.Option(100_000, "--n-test", help="Test points (--system).")
+NOISE_OPTION = typer.Option(0.05, "--noise", help="Observation noise std (--system).")
+SEED_OPTION = typer.Option(0, "--seed", help="Random seed (data, init, batches).")
+SELECT_EVERY_OPTION = typer.Option(
+    "10", "--select-every", help="Keep the model with the best validation D_stsp (tail of "
+    "the training data), checked every N epochs; off keeps the last model."
+)
+
+
+def run_spec_and_data(*, system, data, test_data, dt, model, settings, latent, hidden, pwl,
+                      bases, observation, objective, objective_settings, alpha, tau, seq_len,
+                      epochs, batch_noise, grad_clip, batch_size, lr, lr_end, n_train, n_test,
+                      noise, seed, select_every) -> tuple[Any, Any]:
+    """Validate the shared options; returns ``(RunSpec, PreparedData)``."""
+    from attractor.models.registry import get_spec
+
+    spec_entry = get_spec(model)
+    shortcuts = {"--latent": latent, "--hidden": hidden, "--pwl": pwl, "--bases": bases,
+                 "--observation": observation}
+    hyper = _model_settings(spec_entry, settings or [], shortcuts)
+    run_spec = _run_spec(
+        spec_entry.name, hyper, objective, objective_settings or [], alpha=alpha, tau=tau,
+        seq_len=seq_len, epochs=epochs, grad_clip=grad_clip, batch_size=batch_size, lr=lr,
+        lr_end=lr_end, batch_noise=batch_noise, seed=seed, select_every=select_every,
+    )
+    run_spec.make_objective()  # validates the objective options
+    prepared = _prepared_data(system, data, test_data, dt, n_train, n_test, noise, seed)
+    run_spec.model_config(prepared.train[0].shape[1])  # validates the hyperparameters
+    return run_spec, prepared
+
+
+def _model_settings(spec: Any, pairs: list[str], shortcuts: dict[str, Any]) -> dict[str, Any]:
+    from attractor.cli.params import parse_model_settings
+
+    hyper = parse_model_settings(pairs, spec.config_cls)
+    fields = set(spec.hyperparameters())
+    for flag, value in shortcuts.items():
+        if value is None:
+            continue
+        key = SHORTCUTS[flag]
+        if key not in fields:
+            raise InputError(f"{flag} does not apply to model {spec.name!r} (no {key})")
+        if key in hyper:
+            raise InputError(f"{flag} and --set {key} both given")
+        hyper[key] = v.positive_int(value, flag) if isinstance(value, int) else value
+    return hyper
+
+
+def _run_spec(model: str, hyper: dict, objective: str | None, objective_pairs: list[str], *,
+              alpha, tau, seq_len, epochs, grad_clip, batch_size, lr, lr_end, batch_noise, seed,
+              select_every) -> Any:
+    from attractor.cli.params import parse_objective_settings
+    from attractor.dsr.pipeline import AUTO, RunSpec
+
+    options = parse_objective_settings(objective_pairs)
+    for flag, key, value in (("--alpha", "alpha", alpha), ("--tau", "tau", tau),
+                             ("--seq-len", "seq_len", seq_len)):
+        if value is not None:
+            if key in options:
+                raise InputError(f"{flag} and --objective-set {key} both given")
+            options[key] = value
+    v.non_negative_float(batch_noise, "--batch-noise")
+    for flag, value in (("--lr", lr), ("--lr-end", lr_end)):
+        if value is not None:
+            v.positive_float(value, flag)
+    v.positive_int(batch_size, "--batch-size")
+    v.seed(seed)
+    return RunSpec(
+        model=model,
+        hyperparameters=hyper,
+        objective=objective.lower() if objective else None,
+        objective_options=options,
+        epochs=v.auto_or_positive_int(epochs, "--epochs"),
+        lr_start=lr,
+        lr_end=lr_end,
+        grad_clip=_grad_clip(grad_clip, AUTO),
+        batch_size=batch_size,
+        noise_std=batch_noise,
+        seed=seed,
+        select_every=None if select_every == "off" else _positive_text(select_every,
+                                                                       "--select-every"),
+    )
+
+
+def _prepared_data(system, data, test_data, dt, n_train, n_test, noise, seed) -> Any:
+    from attractor.dsr.data import file_data, system_data
+
+    if (system is None) == (not data):
+        raise InputError("give exactly one of --system NAME or --data FILE")
+    if dt is not None:
+        v.positive_float(dt, "--dt")
+    if system is not None:
+        from attractor.systems import get
+
+        if test_data is not None:
+            raise InputError("--test-data applies to --data only (--system makes its own)")
+        for flag, value in (("--n-train", n_train), ("--n-test", n_test)):
+            if value < MIN_TEST_ROWS:
+                raise InputError(f"{flag} must be at least {MIN_TEST_ROWS}, got {value}")
+        v.non_negative_float(noise, "--noise")
+        dim = get(system).dim
+        v.check_allocation(4 * (n_train + n_test) * dim, f"the {n_train + n_test} x {dim} data",
+                           "--n-train/--n-test")
+        return system_data(system, n_train=n_train, n_test=n_test, noise=noise, seed=seed, dt=dt)
+    if test_data is not None and any(_same_file(test_data, d) for d in data):
+        raise InputError(f"--test-data {test_data} is also a --data file: the test set would "
+                         "leak into training")
+    return file_data(data, test=test_data, dt=dt if dt is not None else 1.0)
+
+
+# ---------------------------------------------------------------------- small parsers
+def _positive_text(text: str, flag: str) -> int:
+    try:
+        return v.positive_int(int(text), flag)
+    except ValueError:
+        raise InputError(f"{flag} must be a positive integer or off, got {text!r}") from None
+
+
+def _grad_clip(text: str, auto: str) -> float | None | str:
+    if text == "auto":
+        return auto
+    if text == "off":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"--grad-clip must be a positive number, off or auto, got {text!r}") \
+            from None
+    return v.positive_float(value, "--grad-clip")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+#: The parameter names of :func:`run_spec_and_data` (the options a command shares).
+SHARED = frozenset(
+    "system data test_data dt model settings latent hidden pwl bases observation objective "
+    "objective_settings alpha tau seq_len epochs batch_noise grad_clip batch_size lr lr_end "
+    "n_train n_test noise seed select_every".split()
+)

@@ -1,0 +1,254 @@
+"""A whole run as a pure function: data + spec -> fitted model -> metrics -> a plain record.
+
+``run(data, spec)`` builds the model from the registry, trains it with the recipe's objective (or
+the one the spec names), keeps the best validated checkpoint, evaluates it with the DSR protocol
+and returns a :class:`RunRecord` (settings, metrics, timings, the model). Nothing is written:
+:func:`write_run` turns a record into a model directory (``config.json``, ``weights.eqx``,
+``metrics.json``, plots). ``attractor train``, ``make demo``, the estimator and the benchmark
+engine all go through here, so a setting has one default in one place: the model's
+:class:`~attractor.models.registry.Recipe`, overridden field by field by the :class:`RunSpec`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jax
+
+from attractor import __version__
+from attractor.dsr.data import PreparedData
+from attractor.dsr.evaluate import evaluate_model
+from attractor.dsr.selection import BestModelSelector, validation_tail
+from attractor.errors import InputError
+from attractor.models.io import save_model
+from attractor.models.registry import build_model, get_spec, make_config
+from attractor.train.loop import TrainConfig, TrainResult, train
+from attractor.train.objective import ClosedFormObjective, Objective, make_objective
+
+METRICS_FILE = "metrics.json"
+
+#: ``grad_clip="auto"`` takes the model recipe's clipping.
+AUTO = "auto"
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSpec:
+    """Everything that decides a run besides the data. ``None`` / ``"auto"`` = the model's recipe.
+
+    Attributes:
+        model: registered model name.
+        hyperparameters: model hyperparameters beyond the recipe's defaults.
+        objective: training objective name (``gtf``, ``agtf``, ``stf``, ``onestep``, ``freerun``,
+            ``ridge``); ``None``: the recipe's.
+        objective_options: keyword arguments of the objective (e.g. ``{"alpha": 0.2}``).
+        epochs, lr_start, lr_end: ``None``: the recipe's.
+        grad_clip: a positive number, ``None`` (no clipping) or ``"auto"`` (the recipe's).
+        batch_size, batches_per_epoch, noise_std: loop settings.
+        seed: seeds the initialisation and the training batches.
+        select_every: keep the best model by validation D_stsp, checked every this many epochs;
+            ``None`` keeps the last model.
+        n_eval_runs: start points of the evaluation protocol.
+        checkpoint_every: epochs between checkpoints (when a checkpoint directory is given).
+    """
+
+    model: str = "shplrnn"
+    hyperparameters: dict[str, Any] = dataclasses.field(default_factory=dict)
+    objective: str | None = None
+    objective_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    epochs: int | None = None
+    lr_start: float | None = None
+    lr_end: float | None = None
+    grad_clip: float | None | str = AUTO
+    batch_size: int = 16
+    batches_per_epoch: int = 50
+    noise_std: float = 0.0
+    seed: int = 0
+    select_every: int | None = 10
+    n_eval_runs: int = 5
+    checkpoint_every: int = 50
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunSpec:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise InputError(f"run spec: unknown setting(s) {', '.join(unknown)}")
+        return cls(**data)
+
+    # ------------------------------------------------------------------ resolution
+    def model_config(self, obs_dim: int) -> Any:
+        return make_config(self.model, obs_dim=obs_dim, **self.hyperparameters)
+
+    def make_objective(self) -> Objective:
+        recipe = get_spec(self.model).recipe
+        name = self.objective or recipe.objective
+        options = dict(recipe.objective_options) if name == recipe.objective else {}
+        options.update(self.objective_options)
+        return make_objective(name, **options)
+
+    def train_config(self) -> TrainConfig:
+        recipe = get_spec(self.model).recipe
+        return TrainConfig(
+            epochs=recipe.epochs if self.epochs is None else self.epochs,
+            batches_per_epoch=self.batches_per_epoch,
+            batch_size=self.batch_size,
+            lr_start=recipe.lr_start if self.lr_start is None else self.lr_start,
+            lr_end=recipe.lr_end if self.lr_end is None else self.lr_end,
+            noise_std=self.noise_std,
+            grad_clip=recipe.grad_clip if self.grad_clip == AUTO else self.grad_clip,
+            checkpoint_every=self.checkpoint_every,
+        )
+
+    def resolved(self, obs_dim: int) -> dict[str, Any]:
+        """Every effective setting (recipe defaults filled in), JSON-ready."""
+        return {
+            "model": self.model_config(obs_dim).to_dict(),
+            "objective": self.make_objective().describe(),
+            "train": self.train_config().to_dict(),
+            "seed": self.seed,
+            "select_every": self.select_every,
+        }
+
+
+@dataclasses.dataclass
+class RunRecord:
+    """What :func:`run` returns: plain settings, metrics and timings, plus the fitted model."""
+
+    spec: dict[str, Any]
+    settings: dict[str, Any]
+    data: dict[str, Any]
+    metrics: dict[str, Any]
+    timings: dict[str, float]
+    losses: list[float]
+    history: list[dict[str, float]]
+    model: Any = dataclasses.field(repr=False)
+    metadata: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready part (everything but the model)."""
+        out = dataclasses.asdict(dataclasses.replace(self, model=None))
+        out.pop("model")
+        return out
+
+
+@dataclasses.dataclass
+class FitResult:
+    """A trained (and selected) model with its training history."""
+
+    model: Any
+    train: TrainResult
+    selected_epoch: int
+    seconds: float
+
+
+def fit(
+    data: PreparedData,
+    spec: RunSpec,
+    *,
+    checkpoint_dir: str | Path | None = None,
+    resume: bool = False,
+    progress: bool = False,
+    callback: Callable[..., Any] | None = None,
+) -> FitResult:
+    """Build the model of ``spec`` and train it on ``data.train`` (see the module docstring)."""
+    obs_dim = data.train[0].shape[1]
+    model = build_model(spec.model_config(obs_dim), key=jax.random.PRNGKey(spec.seed))
+    objective = spec.make_objective()
+    closed_form = isinstance(objective, ClosedFormObjective)
+    selector = (
+        BestModelSelector(validation_tail(data), spec.select_every, state_dir=checkpoint_dir)
+        if spec.select_every and not closed_form
+        else None
+    )
+    if selector is not None and resume:
+        selector.restore(model)
+
+    def on_epoch(epoch: int, m: Any, loss: float, info: dict[str, float]) -> bool:
+        stop = bool(callback(epoch, m, loss, info)) if callback is not None else False
+        if selector is not None:
+            selector(epoch, m, loss, info)
+        return stop
+
+    t0 = time.perf_counter()
+    result = train(
+        model,
+        data.train,
+        objective,
+        config=spec.train_config(),
+        key=jax.random.PRNGKey(spec.seed + 1),
+        checkpoint_dir=checkpoint_dir,
+        resume=resume,
+        progress=progress,
+        callback=on_epoch,
+    )
+    seconds = time.perf_counter() - t0
+    model, selected = result.model, result.epochs_done
+    if selector is not None and selector.best_model is not None:
+        model, selected = selector.best_model, selector.best_epoch
+    return FitResult(model, result, int(selected or 0), seconds)
+
+
+def run(data: PreparedData, spec: RunSpec, **fit_options: Any) -> RunRecord:
+    """Fit, select and evaluate: the whole run as a record (nothing is written)."""
+    fitted = fit(data, spec, **fit_options)
+    t0 = time.perf_counter()
+    metrics = evaluate_model(fitted.model, data.test, dt=data.dt, n_runs=spec.n_eval_runs)
+    eval_seconds = time.perf_counter() - t0
+    result = fitted.train
+    final = {f"final_{k}": v for k, v in (result.history[-1] if result.history else {}).items()}
+    metrics.update(
+        {
+            "train_seconds": fitted.seconds,
+            "epochs": result.epochs_done,
+            "final_loss": result.losses[-1] if result.losses else None,
+            **final,
+            "selected_epoch": fitted.selected_epoch,
+            "attractor_version": __version__,
+        }
+    )
+    obs_dim = data.train[0].shape[1]
+    settings = spec.resolved(obs_dim)
+    settings["objective"] = result.objective.describe()  # data-derived settings (STF tau)
+    metadata = {
+        "standardizer": data.standardizer.to_dict(),
+        "dt": data.dt,
+        "run": {"spec": spec.to_dict(), **settings},
+        "data": data.source,
+        "seed": spec.seed,
+        "x0": data.standardizer.inverse_transform(data.test[:1])[0].tolist(),
+    }
+    return RunRecord(
+        spec=spec.to_dict(),
+        settings=settings,
+        data=data.source,
+        metrics=metrics,
+        timings={"train_seconds": fitted.seconds, "eval_seconds": eval_seconds},
+        losses=result.losses,
+        history=result.history,
+        model=fitted.model,
+        metadata=metadata,
+    )
+
+
+def write_run(
+    record: RunRecord, out: str | Path, *, x_test: Any = None, plots: bool = True
+) -> Path:
+    """Write a record as a model directory: model, ``metrics.json`` and (with ``x_test``) plots."""
+    out = Path(out)
+    save_model(out, record.model, record.metadata)
+    (out / METRICS_FILE).write_text(json.dumps(record.metrics, indent=2, allow_nan=False))
+    if plots and x_test is not None:
+        from attractor.plot.dsr import write_dsr_plots
+
+        write_dsr_plots(
+            out, record.model, x_test, losses=record.losses, dt=record.metadata.get("dt", 1.0)
+        )
+    return out

@@ -1,0 +1,92 @@
+"""Best-model selection: keep the checkpoint whose free runs match a validation series best."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import equinox as eqx
+import numpy as np
+
+from attractor.dsr.data import PreparedData
+from attractor.dsr.evaluate import generate_runs
+from attractor.metrics.geometry import state_space_divergence
+
+#: Files of the best model so far, next to the training checkpoint (so a resumed run keeps it).
+BEST_WEIGHTS = "best.eqx"
+BEST_INFO = "best.json"
+
+
+class BestModelSelector:
+    """Keep the model with the lowest D_stsp on a validation series, checked every few epochs.
+
+    The AL-RNN protocol (Brenner et al., NeurIPS 2024) evaluates the checkpoint with the best
+    D_stsp rather than the last one. Here the validation series is the tail of the *training* data
+    (never the test data): every ``every`` epochs the model generates ``ceil(1.25 T)`` steps from
+    each of ``n_starts`` start points spread along it, and the last ``T`` of each run are compared
+    with the series. The score is the worst of these D_stsp values, so that a model with a second,
+    spurious attractor reached from some start points (multistability, seen in trained shPLRNNs)
+    is not kept for its good runs from the others; a diverged run disqualifies the checkpoint.
+
+    With ``state_dir`` the best model so far is saved there whenever it improves, and
+    :meth:`restore` reloads it when a run is resumed, so an interrupted and resumed run selects
+    exactly the model an uninterrupted one would.
+    """
+
+    def __init__(
+        self,
+        validation: np.ndarray,
+        every: int,
+        n_starts: int = 3,
+        *,
+        state_dir: str | Path | None = None,
+    ) -> None:
+        self.validation = np.asarray(validation, dtype=np.float64)
+        self.every = every
+        self.n_starts = n_starts
+        self.best_model: Any | None = None
+        self.best_score = float("inf")
+        self.best_epoch: int | None = None
+        self.state_dir = Path(state_dir) if state_dir is not None else None
+
+    def restore(self, like: Any) -> bool:
+        """Load the best model saved in ``state_dir`` (shaped like ``like``), for a resumed run."""
+        if self.state_dir is None or not (self.state_dir / BEST_INFO).is_file():
+            return False
+        info = json.loads((self.state_dir / BEST_INFO).read_text())
+        self.best_model = eqx.tree_deserialise_leaves(self.state_dir / BEST_WEIGHTS, like)
+        self.best_score, self.best_epoch = float(info["score"]), int(info["epoch"])
+        return True
+
+    def _save(self) -> None:
+        if self.state_dir is None:
+            return
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.state_dir / (BEST_WEIGHTS + ".tmp")
+        eqx.tree_serialise_leaves(tmp, self.best_model)
+        tmp.replace(self.state_dir / BEST_WEIGHTS)
+        info = self.state_dir / (BEST_INFO + ".tmp")
+        info.write_text(json.dumps({"score": self.best_score, "epoch": self.best_epoch}))
+        info.replace(self.state_dir / BEST_INFO)
+
+    def score(self, model: Any) -> float:
+        """The worst validation D_stsp over the start points (``inf`` if a run diverged)."""
+        generated, _ = generate_runs(model, self.validation, self.n_starts)
+        scores = [state_space_divergence(self.validation, run) for run in generated]
+        return float(max(scores)) if np.all(np.isfinite(scores)) else float("inf")
+
+    def __call__(self, epoch: int, model: Any, loss: float, info: Any = None) -> bool:
+        if epoch % self.every:
+            return False
+        score = self.score(model)
+        if score < self.best_score:
+            self.best_model, self.best_score, self.best_epoch = model, score, epoch
+            self._save()
+        return False
+
+
+def validation_tail(data: PreparedData, n: int = 20_000) -> np.ndarray:
+    """The last ``min(n, 20 %)`` rows of the first training series."""
+    first = data.train[0]
+    return first[len(first) - min(n, len(first) // 5) :]
