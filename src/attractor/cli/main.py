@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
 import traceback
 from typing import Any
@@ -125,9 +126,16 @@ def _emit(line: str, *, as_json: bool, kind: str, message: str) -> None:
         pass
 
 
-def _with_hint(word: str) -> str:
+def _report_signal(signum: int, *, as_json: bool) -> None:
+    """The one line (and JSON document) for Ctrl-C or SIGTERM, written once per process even
+    when the backstop of :mod:`attractor.cli.signals` races the normal error path."""
+    if signum == signal.SIGTERM:
+        word, kind = "terminated", "Terminated"
+    else:
+        word, kind = "interrupted", "Interrupted"
     hint = signals.interrupt_hint()
-    return f"{word}: {_one_line(hint)}" if hint else word
+    line = f"{word}: {_one_line(hint)}" if hint else word
+    signals.report_once(lambda: _emit(line, as_json=as_json, kind=kind, message=line))
 
 
 def _handle(err: BaseException, *, as_json: bool, debug: bool) -> int:
@@ -141,14 +149,13 @@ def _handle(err: BaseException, *, as_json: bool, debug: bool) -> int:
         return 0
     if debug and not names & _USAGE_CLASSES:
         traceback.print_exception(err)
-    if isinstance(err, KeyboardInterrupt) or "Abort" in names:
-        line = _with_hint("interrupted")
-        _emit(line, as_json=as_json, kind="Interrupted", message=line)
-        return signals.EXIT_INTERRUPTED
-    if isinstance(err, signals.Terminated):
-        line = _with_hint("terminated")
-        _emit(line, as_json=as_json, kind="Terminated", message=line)
+    signum = signals.received()  # wins over the exception: a signal can surface as another one
+    if signum == signal.SIGTERM or (signum is None and isinstance(err, signals.Terminated)):
+        _report_signal(signal.SIGTERM, as_json=as_json)
         return signals.EXIT_TERMINATED
+    if signum == signal.SIGINT or isinstance(err, KeyboardInterrupt) or "Abort" in names:
+        _report_signal(signal.SIGINT, as_json=as_json)
+        return signals.EXIT_INTERRUPTED
     if names & _USAGE_CLASSES and callable(getattr(err, "format_message", None)):
         message = _one_line(err.format_message()) or "usage error"  # type: ignore[attr-defined]
         ctx = getattr(err, "ctx", None)
@@ -188,13 +195,18 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args or os.environ.get("ATTRACTOR_DEBUG") == "1"
     signals.set_interrupt_hint(None)
     status = 0
-    with signals.installed():
+    with signals.installed(report=lambda signum: _report_signal(signum, as_json=as_json)):
         try:
             _invoke(args)
         except SystemExit:
             raise
         except BaseException as err:
             status = _handle(err, as_json=as_json, debug=debug)
+    if status in (signals.EXIT_INTERRUPTED, signals.EXIT_TERMINATED) and argv is None:
+        # The process entry point, stopped: everything was unwound and reported above. Leave
+        # without the interpreter's shutdown, which can crash (SIGSEGV) while JAX's runtime
+        # threads are still busy with the computation that was interrupted.
+        signals.exit_now_quietly(status)
     if status:
         raise SystemExit(status)
 

@@ -2,30 +2,71 @@
 batches and estimate the sparse-teacher-forcing interval.
 
 Arrays are time-first: one trajectory is ``(T, D)``; a list of arrays is several trajectories.
+
+The names below are imported on first use: reading a file (:mod:`attractor.data.io`) needs
+only NumPy, and the CLI's input checks should not pay for importing JAX (batching) and SciPy
+(the interval estimates) first.
 """
 
 from __future__ import annotations
 
-from attractor.data.batching import SubsequenceSampler
-from attractor.data.dataset import TimeSeriesDataset, is_trajectory_list
-from attractor.data.io import (
-    SUPPORTED_SUFFIXES,
-    load_many,
-    load_series,
-    read_text_table,
-    save_series,
-    validate_series,
-)
-from attractor.data.standardize import Standardizer
-from attractor.data.tau import (
-    IntervalEstimates,
-    autocorrelation,
-    decay_lag,
-    delayed_mutual_information,
-    estimate_forcing_interval,
-    first_local_minimum,
-    forcing_interval_estimates,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from attractor.data.batching import SubsequenceSampler
+    from attractor.data.dataset import TimeSeriesDataset, is_trajectory_list
+    from attractor.data.io import (
+        SUPPORTED_SUFFIXES,
+        load_many,
+        load_series,
+        read_text_table,
+        save_series,
+        validate_series,
+    )
+    from attractor.data.standardize import Standardizer
+    from attractor.data.tau import (
+        IntervalEstimates,
+        autocorrelation,
+        decay_lag,
+        delayed_mutual_information,
+        estimate_forcing_interval,
+        first_local_minimum,
+        forcing_interval_estimates,
+    )
+
+_MODULE_OF = {
+    "SubsequenceSampler": "batching",
+    "TimeSeriesDataset": "dataset",
+    "is_trajectory_list": "dataset",
+    "SUPPORTED_SUFFIXES": "io",
+    "load_many": "io",
+    "load_series": "io",
+    "read_text_table": "io",
+    "save_series": "io",
+    "validate_series": "io",
+    "Standardizer": "standardize",
+    "IntervalEstimates": "tau",
+    "autocorrelation": "tau",
+    "decay_lag": "tau",
+    "delayed_mutual_information": "tau",
+    "estimate_forcing_interval": "tau",
+    "first_local_minimum": "tau",
+    "forcing_interval_estimates": "tau",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MODULE_OF:
+        value = getattr(importlib.import_module(f"attractor.data.{_MODULE_OF[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'attractor.data' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_MODULE_OF))
+
 
 __all__ = [
     "SUPPORTED_SUFFIXES",

@@ -32,7 +32,6 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import diffrax
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -67,11 +66,14 @@ class Tableau:
         return len(self.c)
 
 
-_DIFFRAX_SOLVERS: dict[str, tuple[type, int]] = {
-    "dopri8": (diffrax.Dopri8, 7),
-    "dopri5": (diffrax.Dopri5, 4),
-    "tsit5": (diffrax.Tsit5, 4),
-    "bosh3": (diffrax.Bosh3, 2),
+#: name -> (diffrax solver class, error order). diffrax is imported when a tableau is first
+#: needed, not with the package: it costs ~1.2 s, which every CLI command (and every error
+#: message about a system) would otherwise pay.
+_DIFFRAX_SOLVERS: dict[str, tuple[str, int]] = {
+    "dopri8": ("Dopri8", 7),
+    "dopri5": ("Dopri5", 4),
+    "tsit5": ("Tsit5", 4),
+    "bosh3": ("Bosh3", 2),
 }
 METHODS: tuple[str, ...] = tuple(_DIFFRAX_SOLVERS)
 
@@ -81,8 +83,10 @@ def tableau(method: str) -> Tableau:
     """The Butcher tableau of ``method`` (one of :data:`METHODS`), read from diffrax."""
     if method not in _DIFFRAX_SOLVERS:
         raise InputError(f"method must be one of {METHODS} or a diffrax solver, got {method!r}")
-    solver_cls, error_order = _DIFFRAX_SOLVERS[method]
-    tab = solver_cls.tableau
+    import diffrax
+
+    solver_name, error_order = _DIFFRAX_SOLVERS[method]
+    tab = getattr(diffrax, solver_name).tableau
     b, e = np.asarray(tab.b_sol, dtype=np.float64), np.asarray(tab.b_error, dtype=np.float64)
     c = np.concatenate([[float(tab.c1)], np.asarray(tab.c, dtype=np.float64)])
     stages = len(c)
@@ -197,6 +201,8 @@ def _compiled_flow(
 def _compiled_diffrax(
     rhs: Callable[..., jax.Array], n: int, solver: Any, rtol: float, atol: float, max_steps: int
 ) -> Callable[..., tuple[jax.Array, jax.Array]]:
+    import diffrax
+
     term = diffrax.ODETerm(lambda t, y, p: rhs(y, t, p))
     controller = diffrax.PIDController(rtol=rtol, atol=atol)
 
