@@ -319,6 +319,73 @@ CASES = [
     C("msim-out-no-directory", "simulate model --steps 5 --out no/g.npy", setup=[model()],
       match="does not exist"),  # fmt: skip
     C("msim-no-model", "simulate nowhere --steps 5 --out g.npy", match="not a model directory"),
+    # --- train (every argument is checked before data are made or a model is built)
+    C("train-no-data", "train --out r", match="exactly one of"),
+    C("train-both-data", "train --system lorenz63 --data a.npy --out r",
+      setup=[npy("a.npy", GOOD)], match="exactly one of"),  # fmt: skip
+    C("train-no-out", "train --system lorenz63", match="--out"),
+    C("train-unknown-model", "train --system lorenz63 --model lstmx --out r",
+      match="unknown model"),  # fmt: skip
+    C("train-epochs-zero", "train --system lorenz63 --epochs 0 --out r", match="--epochs"),
+    C("train-epochs-word", "train --system lorenz63 --epochs many --out r", match="--epochs"),
+    C("train-latent-zero", "train --system lorenz63 --latent 0 --out r", match="--latent"),
+    C("train-hidden-on-plrnn", "train --system lorenz63 --model plrnn --hidden 5 --out r",
+      match="--hidden"),  # fmt: skip
+    C("train-set-unknown", "train --system lorenz63 --set wings=2 --out r", match="wings"),
+    C("train-set-type", "train --system lorenz63 --set hidden_dim=1.5 --out r",
+      match="hidden_dim"),  # fmt: skip
+    C("train-set-no-equals", "train --system lorenz63 --set hidden_dim --out r",
+      match="KEY=VALUE"),  # fmt: skip
+    C("train-grad-clip-negative", "train --system lorenz63 --grad-clip -1 --out r",
+      match="--grad-clip"),  # fmt: skip
+    C("train-noise-negative", "train --system lorenz63 --noise -0.1 --out r", match="--noise"),
+    C("train-batch-noise-negative", "train --system lorenz63 --batch-noise -1 --out r",
+      match="--batch-noise"),  # fmt: skip
+    C("train-select-every-zero", "train --system lorenz63 --select-every 0 --out r",
+      match="--select-every"),  # fmt: skip
+    C("train-tau-with-gtf", "train --system lorenz63 --forcing gtf --tau 5 --out r",
+      match="tau applies to stf"),  # fmt: skip
+    C("train-alpha-out-of-range", "train --system lorenz63 --alpha 1.5 --out r", match="alpha"),
+    C("train-unknown-objective", "train --system lorenz63 --objective teacher --out r",
+      match="unknown training objective"),  # fmt: skip
+    C("train-ridge-on-shplrnn", "train --system lorenz63 --objective ridge --out r --json",
+      match="readout_only"),  # fmt: skip
+    C("train-gtf-on-esn", "train --system lorenz63 --model esn --objective gtf --out r",
+      match="teacher_forcing"),  # fmt: skip
+    C("train-dt-negative", "train --system lorenz63 --dt -1 --out r", match="--dt"),
+    C("train-n-test-tiny", "train --system lorenz63 --n-test 5 --out r", match="--n-test"),
+    C("train-n-train-huge", "train --system lorenz63 --n-train 100000000000 --out r",
+      match="GiB"),  # fmt: skip
+    C("train-lr-zero", "train --system lorenz63 --lr 0 --out r", match="--lr"),
+    C("train-overwrite-and-resume", "train --system lorenz63 --out r --overwrite --resume",
+      match="not both"),  # fmt: skip
+    C("train-test-equals-train", "train --data a.npy --test-data a.npy --out r",
+      setup=[npy("a.npy", GOOD)], match="leak"),  # fmt: skip
+    C("train-into-existing-model", "train --system lorenz63 --out model --json",
+      setup=[model()], match="--overwrite"),  # fmt: skip
+    C("train-unknown-system", "train --system lorenz36 --out r", match="unknown system"),
+    # --- forecast
+    C("forecast-no-out", "forecast --system lorenz63", match="--out"),
+    C("forecast-horizon-zero", "forecast --system lorenz63 --horizon 0 --out f",
+      match="--horizon"),  # fmt: skip
+    C("forecast-context-word", "forecast --system lorenz63 --context lots --out f",
+      match="--context"),  # fmt: skip
+    C("forecast-windows-zero", "forecast --system lorenz63 --windows 0 --out f",
+      match="--windows"),  # fmt: skip
+    C("forecast-lyapunov-negative", "forecast --system lorenz63 --lyapunov -1 --out f --json",
+      match="--lyapunov"),  # fmt: skip
+    C("forecast-unknown-model", "forecast --system lorenz63 --model gpt --out f",
+      match="unknown model"),  # fmt: skip
+    C("forecast-into-existing", "forecast --system lorenz63 --out model", setup=[model()],
+      match="--overwrite"),  # fmt: skip
+    # --- models
+    C("models-show-unknown", "models show lstmx --json", match="unknown model"),
+    C("models-show-missing", "models show", match="Missing argument"),
+    C("models-unknown-command", "models tune", match="No such command"),
+    # --- demo
+    C("demo-into-existing", "demo --out model", setup=[model()], match="--overwrite"),
+    C("demo-epochs-zero", "demo --epochs 0 --out d", match="--epochs"),
+    C("demo-unknown-system", "demo --system lorenz36 --out d", match="unknown system"),
     # --- README command forms, done wrong
     C("readme-train-two-files-after-one-flag",
       "train --data a.npy b.csv --dt 0.01 --model alrnn --latent 20 --pwl 2 --forcing stf "

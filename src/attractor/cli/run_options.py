@@ -93,10 +93,20 @@ def run_spec_and_data(*, system, data, test_data, dt, model, settings, latent, h
         seq_len=seq_len, epochs=epochs, grad_clip=grad_clip, batch_size=batch_size, lr=lr,
         lr_end=lr_end, batch_noise=batch_noise, seed=seed, select_every=select_every,
     )
-    run_spec.make_objective()  # validates the objective options
+    objective = run_spec.make_objective()  # validates the objective options
     prepared = _prepared_data(system, data, test_data, dt, n_train, n_test, noise, seed)
-    run_spec.model_config(prepared.train[0].shape[1])  # validates the hyperparameters
+    config = run_spec.model_config(prepared.train[0].shape[1])  # validates the hyperparameters
+    objective.check(_shape_only(config))  # e.g. GTF on an echo state network, before any work
     return run_spec, prepared
+
+
+def _shape_only(config: Any) -> Any:
+    """The model of ``config`` with shape-only leaves (nothing is allocated or computed)."""
+    import jax
+
+    from attractor.models.registry import build_model
+
+    return jax.eval_shape(lambda key: build_model(config, key=key), jax.random.PRNGKey(0))
 
 
 def _model_settings(spec: Any, pairs: list[str], shortcuts: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,6 @@ and data (checked by a fingerprint).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +121,9 @@ def check_resume(run_dir: Any, current: dict[str, Any]) -> None:
 def report(metrics: dict[str, Any], as_json: bool, out: Path | None) -> None:
     """Print the headline metrics (or all of them as one JSON document)."""
     if as_json:
-        typer.echo(json.dumps(metrics))
+        from attractor.cli.output import json_document
+
+        typer.echo(json_document(metrics))
         return
     keys = ["D_stsp", "D_H", "PE", "lambda_max", "n_subregions", "train_seconds"]
     for key in keys:
