@@ -26,8 +26,9 @@ closed loop ``x_{t+1} = x̂_{t+1}``, then ``r_{t+1}`` from it. ``context_length`
 the rows the reservoir needs to forget its zero start (echo state property); a longer context is
 used in full.
 
-Speed: the reservoir product is dense below :data:`SPARSE_BELOW_DENSITY` and a BCOO sparse
-product below it (stored as ``(R, degree)`` values plus column indices), measured on the 2-core CPU.
+Speed: the reservoir product is a dense matrix product from :data:`SPARSE_BELOW_DENSITY` on and a
+gather-based sparse product below it (``degree`` values and column indices per row), whichever
+was faster on the 2-core CPU.
 """
 
 from __future__ import annotations
@@ -44,7 +45,6 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse
 import scipy.sparse.linalg
-from jax.experimental import sparse
 
 from attractor.errors import InputError
 from attractor.models.base import DynamicsModel, ModelConfig, State
@@ -53,12 +53,16 @@ from attractor.models.features import check_autonomous, no_external_input
 from attractor.models.readout import SVD_MAX_FEATURES, ridge_solve, ridge_solve_streaming
 from attractor.models.registry import Recipe, register
 
-#: Reservoirs sparser than this use a BCOO sparse product, denser ones a dense matrix. Measured
-#: per reservoir step in a compiled scan on the 2-core CPU (µs, dense / BCOO): R=300, density 0.1:
-#: 14 / 96; R=1000, 0.02: 248 / 123; R=2000, 0.01: 1490 / 178; R=2000, 0.05: 1586 / 1568.
+#: Reservoirs sparser than this use a gather-based sparse product (``degree`` nonzeros per row),
+#: denser ones a dense matrix. Measured per reservoir step in a compiled scan on the shared 2-core
+#: CPU (µs; dense / gather / jax.experimental.sparse BCOO): R=300, density 0.03: 44 / 9 / 40;
+#: R=1000, 0.02: 149 / 87 / 263; R=2000, 0.01: 3606 / 280 / 238 (BCOO ahead only there);
+#: R=500, 0.1: 98 / 99 (parity).
 SPARSE_BELOW_DENSITY = 0.05
-#: Spectral radius: exact dense eigenvalues up to this many units, ARPACK above (as reservoirpy).
-DENSE_EIG_MAX_UNITS = 500
+#: Spectral radius: dense eigenvalues up to this many units, ARPACK above (as reservoirpy). With
+#: k = 6, ncv = 64, ARPACK matched the dense spectral radius to 3e-14 (15 reservoirs of 300-1000
+#: units, density 0.01-0.1) in 0.03-0.3 s, vs 0.2-1.0 s for the dense eigenvalues at 500-1000 units.
+DENSE_EIG_MAX_UNITS = 300
 #: Rows per chunk when the Gram products of a wide readout are accumulated.
 _CHUNK = 8192
 
@@ -128,8 +132,8 @@ class ESN(DynamicsModel, ReadoutOnly):
     """Echo state network; see the module docstring."""
 
     config: ESNConfig = eqx.field(static=True)
-    W: jax.Array  # (R, R) dense, or (R, degree) values of a sparse reservoir
-    W_indices: jax.Array | None  # (R, degree) column indices (sparse), or None (dense)
+    W: jax.Array  # (R, R) dense, or (degree, R) values of a sparse reservoir (see _recurrent)
+    W_indices: jax.Array | None  # (degree, R) column indices (sparse), or None (dense)
     W_in: jax.Array
     b: jax.Array
     W_out: jax.Array
@@ -147,22 +151,19 @@ class ESN(DynamicsModel, ReadoutOnly):
         if self.W_indices is None:
             return self.W
         r = self.config.units
-        return jnp.zeros((r, r), self.W.dtype).at[jnp.arange(r)[:, None], self.W_indices].set(
-            self.W
-        )
+        rows = jnp.arange(r)[None, :]
+        return jnp.zeros((r, r), self.W.dtype).at[rows, self.W_indices].set(self.W)
 
     def _recurrent(self, r: jax.Array) -> jax.Array:
-        """``W r`` (dense or BCOO sparse)."""
+        """``W r``: a dense product, or for a sparse reservoir ``Σ_j W[j] * r[W_indices[j]]``
+        over the ``degree`` nonzeros of every row (one contiguous gather per ``j``)."""
         if self.W_indices is None:
             return self.W @ r
-        units, d = self.W.shape
-        rows = jnp.repeat(jnp.arange(units, dtype=jnp.int32), d)
-        indices = jnp.stack([rows, self.W_indices.reshape(-1)], axis=1)
-        matrix = sparse.BCOO(
-            (self.W.reshape(-1), indices), shape=(units, units), indices_sorted=True,
-            unique_indices=True,
-        )
-        return matrix @ r
+
+        def add(j: jax.Array, acc: jax.Array) -> jax.Array:
+            return acc + self.W[j] * jnp.take(r, self.W_indices[j])
+
+        return jax.lax.fori_loop(0, self.W.shape[0], add, jnp.zeros_like(r))
 
     def _update(self, r: jax.Array, drive: jax.Array) -> jax.Array:
         """``r' = (1 - a) r + a tanh(W r + drive)`` with ``drive = W_in x + b``."""
@@ -259,8 +260,8 @@ def _init_reservoir(config: ESNConfig, key: jax.Array) -> tuple[Any, Any, Any, A
         vmap_method="sequential",
     ).astype(values.dtype)
     values = values * jnp.where(radius > 0, config.spectral_radius / radius, 0.0)
-    if config.is_sparse:
-        w, w_indices = values, cols
+    if config.is_sparse:  # (degree, R): row j holds the j-th nonzero of every row of W
+        w, w_indices = values.T, cols.T
     else:
         w = jnp.zeros((r, r), values.dtype).at[jnp.arange(r)[:, None], cols].set(values)
         w_indices = None
