@@ -22,8 +22,13 @@ import jax
 import jax.numpy as jnp
 
 from attractor.models.attention import linear_init
-from attractor.models.recurrent import Cell, RecurrentConfig, RecurrentForecaster
-from attractor.models.registry import Recipe, register
+from attractor.models.recurrent import (
+    RECURRENT_RECIPE,
+    Cell,
+    RecurrentConfig,
+    RecurrentForecaster,
+)
+from attractor.models.registry import register
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,7 +67,7 @@ class GRUCell(Cell):
     "gru",
     family="recurrent",
     description="GRU (Cho et al. 2014), stacked, optional gating / attention",
-    recipe=Recipe(objective="onestep", epochs=100, objective_options={"seq_len": 100}),
+    recipe=RECURRENT_RECIPE,
 )
 class GRU(RecurrentForecaster):
     """Stacked GRU; see the module docstring."""

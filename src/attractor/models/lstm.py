@@ -22,8 +22,13 @@ import jax
 import jax.numpy as jnp
 
 from attractor.models.attention import linear_init
-from attractor.models.recurrent import Cell, RecurrentConfig, RecurrentForecaster
-from attractor.models.registry import Recipe, register
+from attractor.models.recurrent import (
+    RECURRENT_RECIPE,
+    Cell,
+    RecurrentConfig,
+    RecurrentForecaster,
+)
+from attractor.models.registry import register
 
 #: Initial forget-gate bias (Jozefowicz et al. 2015).
 FORGET_BIAS = 1.0
@@ -71,7 +76,7 @@ class LSTMCell(Cell):
     "lstm",
     family="recurrent",
     description="LSTM (Hochreiter & Schmidhuber 1997), stacked, optional gating / attention",
-    recipe=Recipe(objective="onestep", epochs=100, objective_options={"seq_len": 100}),
+    recipe=RECURRENT_RECIPE,
 )
 class LSTM(RecurrentForecaster):
     """Stacked LSTM; see the module docstring."""

@@ -24,8 +24,13 @@ import jax
 import jax.numpy as jnp
 
 from attractor.models.attention import linear_init
-from attractor.models.recurrent import Cell, RecurrentConfig, RecurrentForecaster
-from attractor.models.registry import Recipe, register
+from attractor.models.recurrent import (
+    RECURRENT_RECIPE,
+    Cell,
+    RecurrentConfig,
+    RecurrentForecaster,
+)
+from attractor.models.registry import register
 
 #: Initial transform-gate bias (Srivastava et al. 2015; Zilly et al. 2017).
 TRANSFORM_BIAS = -2.0
@@ -69,7 +74,7 @@ class RHNCell(Cell):
     "rhn",
     family="recurrent",
     description="Recurrent Highway Network (Zilly et al. 2017), optional gating / attention",
-    recipe=Recipe(objective="onestep", epochs=100, objective_options={"seq_len": 100}),
+    recipe=RECURRENT_RECIPE,
 )
 class RHN(RecurrentForecaster):
     """Stacked Recurrent Highway Network; see the module docstring."""

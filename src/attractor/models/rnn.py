@@ -18,8 +18,13 @@ import jax
 import jax.numpy as jnp
 
 from attractor.models.attention import linear_init
-from attractor.models.recurrent import Cell, RecurrentConfig, RecurrentForecaster
-from attractor.models.registry import Recipe, register
+from attractor.models.recurrent import (
+    RECURRENT_RECIPE,
+    Cell,
+    RecurrentConfig,
+    RecurrentForecaster,
+)
+from attractor.models.registry import register
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,7 +57,7 @@ class ElmanCell(Cell):
     "rnn",
     family="recurrent",
     description="Elman RNN (Elman 1990), stacked, optional gating / attention",
-    recipe=Recipe(objective="onestep", epochs=100, objective_options={"seq_len": 100}),
+    recipe=RECURRENT_RECIPE,
 )
 class RNN(RecurrentForecaster):
     """Stacked Elman RNN; see the module docstring."""

@@ -66,7 +66,7 @@ class TransformerConfig(ModelConfig):
     n_layers: int = 2
     heads: int = 2
     mlp_dim: int = 64
-    context_length: int = 32
+    context_length: int = 16
     positions: str = "relative"
     recurrence: bool = False
 
@@ -122,20 +122,25 @@ class Block(eqx.Module):
         self.memory_bias = jnp.zeros(heads) if config.recurrence else None
 
     def __call__(
-        self, e: jax.Array, visible: jax.Array, lags: jax.Array, r: jax.Array | None
+        self, e: jax.Array, visible: jax.Array, lags: jax.Array, r: jax.Array | None,
+        last_only: bool = False,
     ) -> tuple[jax.Array, jax.Array | None]:
-        """Block output ``(C, d)`` and the next recurrent state, for tokens ``e`` ``(C, d)``."""
-        heads, c = self.attention.heads, e.shape[0]
+        """Block output ``(C, d)`` (``(1, d)``, the newest row, if ``last_only``) and the next
+        recurrent state, for tokens ``e`` ``(C, d)``."""
+        keys = self.ln1(e)
+        q = keys
+        if last_only:  # the readout needs the newest row only: skip the other queries
+            e, q, visible, lags = e[-1:], q[-1:], visible[-1:], lags[-1:]
+        heads, rows = self.attention.heads, e.shape[0]
         bias = (relative_bias(self.lag_bias, lags) if self.lag_bias is not None
-                else jnp.zeros((heads, c, c), e.dtype))
-        q = self.ln1(e)
-        keys = q
+                else jnp.zeros((heads,) + lags.shape, e.dtype))
         if r is not None:  # the recurrent state is one more key every row sees
-            keys = jnp.concatenate([r[None], q])
+            keys = jnp.concatenate([r[None], keys])
             bias = jnp.concatenate(
-                [jnp.broadcast_to(self.memory_bias[:, None, None], (heads, c, 1)), bias], axis=-1
+                [jnp.broadcast_to(self.memory_bias[:, None, None], (heads, rows, 1)), bias],
+                axis=-1,
             )
-            visible = jnp.concatenate([jnp.ones((c, 1), bool), visible], axis=1)
+            visible = jnp.concatenate([jnp.ones((rows, 1), bool), visible], axis=1)
         e = e + self.attention(q, keys, bias, visible)
         e = e + jax.nn.gelu(self.ln2(e) @ self.w1 + self.b1) @ self.w2 + self.b2
         if r is not None:
@@ -205,7 +210,7 @@ class Transformer(DynamicsModel, TeacherForceable):
     def step(self, state: TransformerState, u: jax.Array | None = None) -> TransformerState:
         if u is not None:
             raise InputError(f"{self.config.name}: this model takes no external input u")
-        tokens, memory = self.features(state)
+        tokens, memory = self.features(state, last_only=True)
         x_next = state.window[-1] + self.ln_out(tokens[-1]) @ self.w_out + self.b_out
         window = jnp.concatenate([state.window[1:], x_next[None]])
         filled = jnp.concatenate([state.filled[1:], jnp.ones((1,), state.filled.dtype)])
@@ -214,9 +219,11 @@ class Transformer(DynamicsModel, TeacherForceable):
     def observe(self, state: TransformerState) -> jax.Array:
         return state.window[-1]
 
-    def features(self, state: TransformerState) -> tuple[jax.Array, jax.Array | None]:
-        """Last block's token vectors ``(C, d)`` (row ``j`` depends on rows ``<= j`` only) and the
-        next recurrent block states."""
+    def features(
+        self, state: TransformerState, last_only: bool = False
+    ) -> tuple[jax.Array, jax.Array | None]:
+        """Last block's token vectors ``(C, d)`` (row ``j`` depends on rows ``<= j`` only; with
+        ``last_only`` just the newest row ``(1, d)``) and the next recurrent block states."""
         c = self.context_length
         e = state.window @ self.w_in + self.b_in
         if self.positions is not None:
@@ -226,7 +233,8 @@ class Transformer(DynamicsModel, TeacherForceable):
         visible = (lags >= 0) & (state.filled[None, :] > 0)
         memories = []
         for l, block in enumerate(self.blocks):
-            e, r = block(e, visible, lags, None if state.memory is None else state.memory[l])
+            r = None if state.memory is None else state.memory[l]
+            e, r = block(e, visible, lags, r, last_only and l == len(self.blocks) - 1)
             memories.append(r)
         memory = None if state.memory is None else jnp.stack(memories)
         return e, memory
