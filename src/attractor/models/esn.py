@@ -249,8 +249,9 @@ def _init_reservoir(config: ESNConfig, key: jax.Array) -> tuple[Any, Any, Any, A
     """``(W, W_indices, W_in, b)`` in one compiled call (eager, each op would compile alone)."""
     k_cols, k_w, k_in, k_b = jax.random.split(key, 4)
     r, n, d = config.units, config.obs_dim, config.degree
-    # d distinct columns per row: the first d of a random permutation of each row.
-    cols = jnp.sort(jnp.argsort(jax.random.uniform(k_cols, (r, r)), axis=1)[:, :d], axis=1)
+    # d distinct columns per row, uniformly: the d largest of R uniform draws (top_k: 0.14 s for
+    # R = 2000 on the 2-core CPU, a full argsort 1.1 s).
+    cols = jnp.sort(jax.lax.top_k(jax.random.uniform(k_cols, (r, r)), d)[1], axis=1)
     cols = cols.astype(jnp.int32)
     values = jax.random.uniform(k_w, (r, d), minval=-1.0, maxval=1.0)
     # float32 result: the callback runs on another thread, outside a scoped float64 context,
