@@ -157,10 +157,11 @@ class TransformerState(NamedTuple):
 
 
 #: Free-running BPTT over 5 steps after a full window: on standardised Lorenz-63 (dt 0.01,
-#: ``benchmarks/zoo_smoke.py``, seed 0, ~1 CPU-minute each) it reached a median VPT of 3.2
-#: Lyapunov times, against 1.7 with a 10-step horizon (40 epochs), 1.0 with 25 steps
-#: (20 epochs) and 0.2-0.9 with one-step teacher forcing (seq_len 10 or 50) at the same cost.
-RECIPE = Recipe(objective="freerun", epochs=70, lr_start=3e-3,
+#: ``benchmarks/zoo_smoke.py``, seed 0, ~1 CPU-minute each) it reached a median VPT of 3.0-3.2
+#: Lyapunov times (60-80 epochs), against 1.7 with a 10-step horizon (40 epochs), 1.0 with 25
+#: steps (20 epochs) and 0.2-0.9 with one-step teacher forcing (seq_len 10 or 50) at the same
+#: cost. 60 epochs keep it inside a minute on a 2-core CPU.
+RECIPE = Recipe(objective="freerun", epochs=60, lr_start=3e-3,
                 objective_options={"warmup": 16, "horizon": 5})
 
 
