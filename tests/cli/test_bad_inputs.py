@@ -14,9 +14,11 @@ expected stderr line.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import importlib.util
+import io
 import json
 import os
 import pickle
@@ -472,27 +474,87 @@ def test_the_installed_script_exists() -> None:
     assert ATTRACTOR.is_file(), f"{ATTRACTOR} is missing: pip install -e . first"
 
 
-@pytest.mark.parametrize("case", CASES)
-def test_bad_input(case: Case, tmp_path: Path, valid_model: Path) -> None:
-    for build in case.setup:
-        build(tmp_path, valid_model)
-    before = snapshot(tmp_path)
+def command_of(argv: tuple[str, ...]) -> tuple[str, ...]:
+    """The command words of ``argv`` (``("systems", "show")``, ``("train",)``, ``()`` for global
+    flags): the options and arguments dropped."""
+    words = []
+    for word in argv:
+        if word.startswith("-") or "." in word or "/" in word or len(words) == 2:
+            break
+        words.append(word)
+    return tuple(words[:2] if words[:1] in (["systems"], ["models"], ["bench"]) else words[:1])
+
+
+def through_the_script(case: Case) -> bool:
+    """Whether ``case`` also runs through the installed script: the first case of each command
+    (every command is tested end to end as a process), and every case that needs a process of
+    its own (environment variables, signal exits). The rest run in-process only — the same
+    ``main`` the script calls — which spares ~2 s of interpreter and JAX start-up per case."""
+    first = {}
+    for param in CASES:
+        first.setdefault(command_of(param.values[0].argv), param.values[0].id)
+    return bool(case.env) or case.code != 2 or first[command_of(case.argv)] == case.id
+
+
+def run_in_process(case: Case, cwd: Path) -> tuple[int, str, str]:
+    """``attractor.cli.main.main(argv)`` in ``cwd``: (exit status, stdout, stderr)."""
+    from attractor.cli.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    previous = Path.cwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                main(list(case.argv))
+                code = 0
+            except SystemExit as exit_:
+                code = exit_.code if isinstance(exit_.code, int) else 1
+    finally:
+        os.chdir(previous)
+    return code, out.getvalue(), err.getvalue()
+
+
+def run_script(case: Case, cwd: Path) -> tuple[int, str, str]:
     proc = subprocess.run(
         [str(ATTRACTOR), *case.argv],
-        cwd=tmp_path,
+        cwd=cwd,
         env=environment(case.env),
         capture_output=True,
         text=True,
         timeout=TIMEOUT_S,
     )
-    problems = check_error_contract(case.argv, case.code, proc.returncode, proc.stdout, proc.stderr)
-    if case.match is not None and case.match not in proc.stderr:
-        problems.append(f"stderr does not mention {case.match!r}")
-    after = snapshot(tmp_path)
-    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
-    if changed:
-        problems.append(f"files created, changed or removed: {changed}")
-    assert not problems, f"{shlex.join(case.argv)}: {problems}\nstderr: {proc.stderr[-2000:]}"
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_input(case: Case, tmp_path: Path, valid_model: Path) -> None:
+    for build in case.setup:
+        build(tmp_path, valid_model)
+    before = snapshot(tmp_path)
+    runners = [run_script] if through_the_script(case) else []
+    if not case.env and case.code == 2:
+        runners.append(run_in_process)
+    for runner in runners:
+        code, stdout, stderr = runner(case, tmp_path)
+        problems = check_error_contract(case.argv, case.code, code, stdout, stderr)
+        if case.match is not None and case.match not in stderr:
+            problems.append(f"stderr does not mention {case.match!r}")
+        after = snapshot(tmp_path)
+        changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+        if changed:
+            problems.append(f"files created, changed or removed: {changed}")
+        assert not problems, (
+            f"{runner.__name__}: {shlex.join(case.argv)}: {problems}\nstderr: {stderr[-2000:]}"
+        )
+
+
+def test_every_command_runs_through_the_script() -> None:
+    """The in-process shortcut never leaves a command without an end-to-end process test."""
+    commands = {command_of(p.values[0].argv) for p in CASES}
+    scripted = {command_of(p.values[0].argv) for p in CASES if through_the_script(p.values[0])}
+    assert commands == scripted
+    assert ("train",) in commands and ("systems", "show") in commands
 
 
 @pytest.mark.parametrize(
