@@ -85,6 +85,7 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
                     "bias_scaling": 0.5}),
     "nvar": ("nvar", {"order": 2}),
     "shplrnn": ("shplrnn", {"hidden_dim": 4 * HIDDEN}),
+    "persistence": ("persistence", {}),  # the floor: the last context row, repeated
 }
 
 #: Settings tried for the readout models (ESN, NG-RC), whose fit is cheap: the one with the best
