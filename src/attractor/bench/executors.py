@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import logging
 import multiprocessing
 import os
 import signal
@@ -187,7 +188,7 @@ class DaskExecutor:
         if address is None:
             self._cluster = LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True,
-                dashboard_address=None, env=thread_environment(1),
+                dashboard_address=None, env=thread_environment(1), silence_logs=logging.ERROR,
             )  # fmt: skip
             self._client = Client(self._cluster)
         else:

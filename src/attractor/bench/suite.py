@@ -140,7 +140,7 @@ class Suite:
 
     def resolve_systems(self) -> tuple[list[str], list[str]]:
         """The suite's system names with groups expanded, and notes about what was left out."""
-        return expand_systems(self.systems)
+        return expand_systems(self.systems, where=f"suite {self.source}: systems")
 
 
 # ------------------------------------------------------------------------------------- loading
@@ -294,8 +294,11 @@ def check_models(suite: Suite, models: dict[str, ModelEntry], systems: list[str]
                 raise InputError(f"{where}: {type(err).__name__}: {err}") from None
 
 
-def expand_systems(systems: tuple[str, ...] | list[str]) -> tuple[list[str], list[str]]:
-    """System names with ``@`` groups expanded (order kept, duplicates dropped), and notes."""
+def expand_systems(
+    systems: tuple[str, ...] | list[str], *, where: str = "--systems"
+) -> tuple[list[str], list[str]]:
+    """System names with ``@`` groups expanded (order kept, duplicates dropped), and notes;
+    ``where`` starts the message of an unknown name."""
     from attractor.systems import all_systems, names
 
     out: list[str] = []
@@ -311,9 +314,10 @@ def expand_systems(systems: tuple[str, ...] | list[str]) -> tuple[list[str], lis
                 notes.append("@dysts: the dysts extra is not installed; no dysts flows included "
                              "(pip install 'attractor[dysts]')")  # fmt: skip
         elif entry.startswith("@"):
-            raise InputError(f"unknown system group {entry!r}; known: {', '.join(SYSTEM_GROUPS)}")
+            raise InputError(f"{where}: unknown system group {entry!r}; known: "
+                             f"{', '.join(SYSTEM_GROUPS)}")  # fmt: skip
         else:
-            found = [_system(entry, "systems").name]
+            found = [_system(entry, where).name]
         out.extend(n for n in found if n not in out)
     return out, notes
 

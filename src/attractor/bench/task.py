@@ -29,6 +29,7 @@ import hashlib
 import itertools
 import json
 import math
+import os
 import platform
 import time
 from typing import Any
@@ -84,7 +85,7 @@ def expand_tasks(
     """
     from attractor.bench.suite import ModelEntry, check_models, expand_systems
 
-    system_names = expand_systems(systems or list(suite.systems))[0]
+    system_names = (expand_systems(systems)[0] if systems else suite.resolve_systems()[0])
     if not system_names:
         raise InputError(f"suite {suite.name}: no systems to run")
     entries = dict(suite.models)
@@ -217,7 +218,7 @@ def _number(value: Any) -> float | None:
 
 
 def environment() -> dict[str, Any]:
-    """Host and versions of the process that runs a task (stored with its result)."""
+    """``host:pid`` and package versions of the process that runs a task (stored with it)."""
     from importlib import metadata
 
     versions = {"python": platform.python_version(), "attractor": __version__}
@@ -226,7 +227,7 @@ def environment() -> dict[str, Any]:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             continue
-    return {"host": platform.node(), "versions": versions}
+    return {"host": f"{platform.node()}:{os.getpid()}", "versions": versions}
 
 
 __all__ = ["Task", "canonical_json", "execute", "expand_tasks", "make_task", "resolve_protocol",

@@ -111,6 +111,8 @@ def _check_store_path(store: Path) -> None:
     directory. Nothing is created here."""
     from attractor.bench.store import RunStore
 
+    if store.is_file() and store.stat().st_size == 0:
+        return  # an empty file (e.g. made by touch) becomes a new store
     if store.exists():
         RunStore(store).close()
     elif not store.parent.is_dir():
