@@ -370,6 +370,8 @@ def _protocol(table: Any, p: _Path) -> dict[str, Any]:
         positive_int("context", out["context"])
     elif out["kind"] == "forecast" and out["n_test"] is None:
         raise p.error("n_test", "must be given with context = \"auto\"")
+    if out["kind"] == "dsr" and out["n_test"] is None:
+        raise p.error("n_test", "must be given for the dsr protocol")
     return out
 
 

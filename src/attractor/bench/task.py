@@ -113,7 +113,8 @@ def expand_tasks(
                             "model": entry.name, "variant": variant, "condition": condition,
                             "spec": spec, "seed": int(seed), "attractor_version": __version__,
                         }))  # fmt: skip
-    return tasks
+    unique = {t.id: t for t in tasks}  # a grid with a repeated value gives one task
+    return list(unique.values())
 
 
 def resolve_protocol(suite: Suite, system_name: str, point: dict[str, Any]) -> dict[str, Any]:
