@@ -9,7 +9,7 @@ import pytest
 
 from attractor.bench import task as task_module
 from attractor.bench.executors import SerialExecutor
-from attractor.bench.runner import run_sweep
+from attractor.bench.runner import interleave_systems, run_sweep
 from attractor.bench.store import RunStore
 from attractor.bench.suite import load_suite
 from attractor.bench.task import expand_tasks
@@ -85,3 +85,11 @@ def test_a_rerun_skips_finished_tasks_and_retry_failed_runs_the_failed_again(
     assert fake_execute[("lozi", "nvar", 1)] == 2 and fake_execute[("henon", "nvar", 0)] == 2
     with RunStore(store_path) as store:
         assert store.counts()["mini"] == {"pending": 0, "running": 0, "done": 7, "failed": 1}
+
+
+def test_tasks_are_queued_round_robin_over_systems(mini_suite: Path) -> None:
+    tasks = expand_tasks(load_suite(mini_suite))  # henon's four tasks, then lozi's
+    assert [t.config["system"] for t in tasks] == ["henon"] * 4 + ["lozi"] * 4
+    order = interleave_systems(tasks)
+    assert [t.config["system"] for t in order] == ["henon", "lozi"] * 4
+    assert sorted(t.id for t in order) == sorted(t.id for t in tasks)

@@ -69,6 +69,11 @@ def test_sweeps_grids_and_seeds_multiply(suite_file) -> None:
         (lambda s: s + "epochs = 'many'\n", "[models.nvar]"),
         (lambda s: s + "grid = { order = [] }\n", "grid must map"),
         (lambda s: s.split("[models.persistence]")[0], "models must hold at least one"),
+        (lambda s: s + '[published]\nsource = "x"\nmetric = "nrmse"\nvalues = { A = 1 }\n',
+         "published.metric must be one of the suite's metrics"),
+        (lambda s: s.replace("n_windows = 2", "n_windows = 2\n[system_options.henon]\n"
+                             "lyapunov = -1"),
+         "system_options.henon.lyapunov must be a positive number"),
     ],
 )
 def test_a_bad_suite_is_refused_with_its_file_and_key(suite_file, edit, match: str) -> None:

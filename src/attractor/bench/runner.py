@@ -2,10 +2,11 @@
 
 :func:`run_sweep` registers the suite's tasks in the store (new ones as ``pending``), turns the
 ``running`` rows of an earlier, killed sweep back into ``pending``, skips every finished task
-(``done``, and ``failed`` unless ``retry_failed``), and runs the rest with at most
-``executor.slots`` in flight. Each outcome is written as soon as it arrives, in one transaction,
-by this process only. A task that raises is retried up to ``retries`` more times (at the back of
-the queue); after that it is stored as ``failed`` with its traceback and the sweep goes on.
+(``done``, and ``failed`` unless ``retry_failed``), and runs the rest, round-robin over systems,
+with at most ``executor.slots`` in flight. Each outcome is written as soon as it arrives, in one
+transaction, by this process only. A task that raises is retried up to ``retries`` more times (at
+the back of the queue); after that it is stored as ``failed`` with its traceback and the sweep
+goes on.
 
 So a sweep killed at any moment loses at most the tasks in flight, and running the same command
 again finishes the rest: every task ends up in the store exactly once.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import itertools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -58,6 +60,17 @@ class SweepProgress:
         }  # fmt: skip
 
 
+def interleave_systems(tasks: list[Task]) -> list[Task]:
+    """Tasks reordered round-robin over systems (one of each system, then the next of each...),
+    so that parallel workers start on different systems instead of all compiling the same
+    system's programs at once; with a shared compilation cache, a later worker reads them."""
+    by_system: dict[str, list[Task]] = {}
+    for task in tasks:
+        by_system.setdefault(task.config["system"], []).append(task)
+    rounds = itertools.zip_longest(*by_system.values())
+    return [task for batch in rounds for task in batch if task is not None]
+
+
 def run_sweep(
     suite: dict[str, Any],
     tasks: list[Task],
@@ -78,7 +91,7 @@ def run_sweep(
     if retry_failed:
         store.reset_failed([t.id for t in tasks])
     status = store.statuses([t.id for t in tasks])
-    queue = collections.deque(t for t in tasks if status[t.id] == "pending")
+    queue = collections.deque(interleave_systems([t for t in tasks if status[t.id] == "pending"]))
     progress = SweepProgress(total=len(tasks), skipped=len(tasks) - len(queue))
     tries: collections.Counter[str] = collections.Counter()
     in_flight: dict[Any, Task] = {}
@@ -111,4 +124,4 @@ def run_sweep(
     return progress
 
 
-__all__ = ["DEFAULT_RETRIES", "SweepProgress", "run_sweep"]
+__all__ = ["DEFAULT_RETRIES", "SweepProgress", "interleave_systems", "run_sweep"]

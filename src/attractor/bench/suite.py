@@ -200,56 +200,11 @@ def parse_suite(raw: dict[str, Any], where: str) -> Suite:
         if m not in allowed:
             raise p.error("metrics", f"unknown metric {m!r} for a {kind} suite; "
                                      f"known: {', '.join(allowed)}")  # fmt: skip
-    options = raw.get("system_options", {})
-    if not isinstance(options, dict):
-        raise p.error("system_options", "must be a table")
-    system_options = {}
-    for sys_name, table in options.items():
-        sp = p.sub(f"system_options.{sys_name}")
-        if not isinstance(table, dict):
-            raise sp.error("", "must be a table")
-        _known(table, set(PROTOCOL_DEFAULTS) - {"kind"} | set(SYSTEM_KEYS), sp)
-        for key in SYSTEM_KEYS:
-            if key in table and not (_is_number(table[key]) and table[key] > 0):
-                raise sp.error(key, f"must be a positive number, got {table[key]!r}")
-        merged = _protocol({**protocol, **{k: v for k, v in table.items()
-                                          if k not in SYSTEM_KEYS}}, sp)  # fmt: skip
-        system_options[str(sys_name).lower()] = {
-            **{k: merged[k] for k in table if k not in SYSTEM_KEYS},
-            **{k: float(table[k]) for k in SYSTEM_KEYS if k in table},
-        }
-    models_raw = raw.get("models")
-    if not isinstance(models_raw, dict) or not models_raw:
-        raise p.error("models", "must hold at least one [models.NAME] table")
-    models = {}
-    for model_name, table in models_raw.items():
-        mp = p.sub(f"models.{model_name}")
-        if not isinstance(table, dict):
-            raise mp.error("", "must be a table")
-        settings = {k: v for k, v in table.items() if k != "grid"}
-        for reserved in ("model", "seed"):
-            if reserved in settings:
-                raise mp.error(reserved, "is set by the suite (models and seeds), not per model")
-        grid = table.get("grid", {})
-        if not isinstance(grid, dict) or not all(
-            isinstance(v, list) and v for v in grid.values()
-        ):
-            raise mp.error("grid", "must map hyperparameter names to non-empty lists")
-        models[str(model_name).lower()] = ModelEntry(str(model_name).lower(), settings, grid)
+    system_options = _system_options(raw.get("system_options", {}), protocol, p)
+    models = _models(raw.get("models"), p)
     published = raw.get("published")
     if published is not None:
-        pp = p.sub("published")
-        if not isinstance(published, dict):
-            raise pp.error("", "must be a table")
-        _known(published, _PUBLISHED_KEYS, pp)
-        values = published.get("values", {})
-        if not isinstance(values, dict) or not all(_is_number(v) for v in values.values()):
-            raise pp.error("values", "must map method names to numbers")
-        if published.get("metric") not in metrics:
-            raise pp.error("metric", f"must be one of the suite's metrics {list(metrics)}")
-        ours = published.get("ours", {})
-        if not isinstance(ours, dict) or not set(ours) <= set(values):
-            raise pp.error("ours", "must map names of 'values' to our model labels")
+        _check_published(published, metrics, p.sub("published"))
     return Suite(
         name=name,
         description=str(raw.get("description", "")),
@@ -373,6 +328,65 @@ def _protocol(table: Any, p: _Path) -> dict[str, Any]:
     if out["kind"] == "dsr" and out["n_test"] is None:
         raise p.error("n_test", "must be given for the dsr protocol")
     return out
+
+
+def _system_options(options: Any, protocol: dict[str, Any], p: _Path) -> dict[str, dict[str, Any]]:
+    """``[system_options.NAME]`` tables: protocol overrides plus ``dt`` and ``lyapunov``."""
+    if not isinstance(options, dict):
+        raise p.error("system_options", "must be a table")
+    out = {}
+    for sys_name, table in options.items():
+        sp = p.sub(f"system_options.{sys_name}")
+        if not isinstance(table, dict):
+            raise sp.error("", "must be a table")
+        _known(table, set(PROTOCOL_DEFAULTS) - {"kind"} | set(SYSTEM_KEYS), sp)
+        for key in SYSTEM_KEYS:
+            if key in table and not (_is_number(table[key]) and table[key] > 0):
+                raise sp.error(key, f"must be a positive number, got {table[key]!r}")
+        merged = _protocol({**protocol, **{k: v for k, v in table.items()
+                                          if k not in SYSTEM_KEYS}}, sp)  # fmt: skip
+        out[str(sys_name).lower()] = {
+            **{k: merged[k] for k in table if k not in SYSTEM_KEYS},
+            **{k: float(table[k]) for k in SYSTEM_KEYS if k in table},
+        }
+    return out
+
+
+def _models(models_raw: Any, p: _Path) -> dict[str, ModelEntry]:
+    """``[models.NAME]`` tables: RunSpec settings and an optional ``grid``."""
+    if not isinstance(models_raw, dict) or not models_raw:
+        raise p.error("models", "must hold at least one [models.NAME] table")
+    models = {}
+    for model_name, table in models_raw.items():
+        mp = p.sub(f"models.{model_name}")
+        if not isinstance(table, dict):
+            raise mp.error("", "must be a table")
+        settings = {k: v for k, v in table.items() if k != "grid"}
+        for reserved in ("model", "seed"):
+            if reserved in settings:
+                raise mp.error(reserved, "is set by the suite (models and seeds), not per model")
+        grid = table.get("grid", {})
+        if not isinstance(grid, dict) or not all(
+            isinstance(v, list) and v for v in grid.values()
+        ):
+            raise mp.error("grid", "must map hyperparameter names to non-empty lists")
+        models[str(model_name).lower()] = ModelEntry(str(model_name).lower(), settings, grid)
+    return models
+
+
+def _check_published(published: Any, metrics: list[str], pp: _Path) -> None:
+    if not isinstance(published, dict):
+        raise pp.error("", "must be a table")
+    _known(published, _PUBLISHED_KEYS, pp)
+    pp.string(published.get("source"), "source")
+    values = published.get("values", {})
+    if not isinstance(values, dict) or not all(_is_number(v) for v in values.values()):
+        raise pp.error("values", "must map method names to numbers")
+    if published.get("metric") not in metrics:
+        raise pp.error("metric", f"must be one of the suite's metrics {list(metrics)}")
+    ours = published.get("ours", {})
+    if not isinstance(ours, dict) or not set(ours) <= set(values):
+        raise pp.error("ours", "must map names of 'values' to our model labels")
 
 
 def _known(table: dict[str, Any], known: set[str], p: _Path) -> None:
