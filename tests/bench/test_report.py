@@ -40,10 +40,19 @@ def test_leaderboard_is_the_median_over_systems_of_per_system_medians() -> None:
     assert board["persistence"]["n_systems"] == 2
 
 
+PUBLISHED = """
+[published]
+source = "a paper"
+metric = "smape"
+values = { NVAR = 68.8, ESN = 74.3, NBEATS = 42.2 }
+ours = { NVAR = "nvar", ESN = "esn" }
+"""
+
+
 @pytest.fixture
-def filled_store(tmp_path: Path, mini_suite: Path) -> Path:
+def filled_store(tmp_path: Path, suite_file) -> Path:
     """A store with the mini suite's tasks finished by hand (one failed), no JAX work."""
-    suite = load_suite(mini_suite)
+    suite = load_suite(suite_file(edit=lambda s: s + PUBLISHED))
     path = tmp_path / "runs.sqlite"
     with RunStore(path, create=True, lock=True) as store:
         tasks = expand_tasks(suite)
@@ -74,6 +83,10 @@ def test_the_report_is_one_offline_page_with_tables_and_figures(
     assert "40 [30–50]" in page  # nvar's smape, as computed by hand above
     assert "FloatingPointError: diverged" in page  # the failed task is listed
     assert "context 50, horizon 20 steps, 2 window(s)" in page  # the protocol is stated
+    published = page[page.index("<table class='published'>"):]
+    assert "<td>NVAR</td><td>68.8</td><td>40 (nvar)</td>" in published
+    assert "<td>ESN</td><td>74.3</td><td>not run (esn)</td>" in published
+    assert "<td>NBEATS</td><td>42.2</td><td>—</td>" in published
     lines = (out / "leaderboard.csv").read_text().splitlines()
     assert lines[0] == "suite,group,metric,n_systems,median,q25,q75"
     assert "mini,nvar,smape,2,40.0,30.0,50.0" in lines

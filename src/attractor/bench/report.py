@@ -208,8 +208,13 @@ def _published_html(suite: dict[str, Any], board: list[dict[str, Any]]) -> str:
              "<th>ours (median over systems)</th></tr>"]  # fmt: skip
     for name, value in sorted(pub["values"].items(), key=lambda kv: kv[1]):
         label = pub.get("ours", {}).get(name)
-        mine = ours.get(_group(label, condition)) if label else None
-        shown = f"{_fmt(mine)} ({html.escape(label)})" if label else "—"
+        group = _group(label, condition) if label else None
+        if group is None:
+            shown = "—"
+        elif group not in ours:
+            shown = f"not run ({html.escape(label)})"
+        else:
+            shown = f"{_fmt(ours[group])} ({html.escape(label)})"
         lines.append(f"<tr><td>{html.escape(name)}</td><td>{value:g}</td><td>{shown}</td></tr>")
     return "\n".join(lines + ["</table>"])
 
