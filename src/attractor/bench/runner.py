@@ -63,7 +63,7 @@ class SweepProgress:
 def interleave_systems(tasks: list[Task]) -> list[Task]:
     """Tasks reordered round-robin over systems (one of each system, then the next of each...),
     so that parallel workers start on different systems instead of all compiling the same
-    system's programs at once; with a shared compilation cache, a later worker reads them."""
+    system's programs at the same time."""
     by_system: dict[str, list[Task]] = {}
     for task in tasks:
         by_system.setdefault(task.config["system"], []).append(task)
