@@ -8,7 +8,8 @@
 - :mod:`~attractor.bench.runner`: the resumable sweep driver with retries;
 - :mod:`~attractor.bench.report`: leaderboards and the offline HTML report.
 
-Example::
+Example (in a script, under ``if __name__ == "__main__":`` — the local pool starts its workers
+with ``spawn``, which imports the main module again)::
 
     from attractor.bench import RunStore, expand_tasks, load_suite, make_executor, run_sweep
     suite = load_suite("dysts-short")
