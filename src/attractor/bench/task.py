@@ -49,12 +49,6 @@ class Task:
     id: str
     config: dict[str, Any]
 
-    @property
-    def label(self) -> str:
-        c = self.config
-        cond = f" {c['condition']}" if c["condition"] else ""
-        return f"{c['system']} / {c['variant']}{cond} / seed {c['seed']}"
-
 
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys and no whitespace: the form that is hashed."""
