@@ -68,6 +68,8 @@ def test_sweeps_grids_and_seeds_multiply(suite_file) -> None:
         (lambda s: s + "seed = 3\n", "models.nvar.seed is set by the suite"),
         (lambda s: s + "epochs = 'many'\n", "[models.nvar]"),
         (lambda s: s + "grid = { order = [] }\n", "grid must map"),
+        (lambda s: s + "tune = { ridge = [] }\n", "tune must map"),
+        (lambda s: s + "tune = { ridgee = [1.0] }\n", "[models.nvar]"),
         (lambda s: s.split("[models.persistence]")[0], "models must hold at least one"),
         (lambda s: s + '[published]\nsource = "x"\nmetric = "nrmse"\nvalues = { A = 1 }\n',
          "published.metric must be one of the suite's metrics"),

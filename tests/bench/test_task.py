@@ -64,3 +64,27 @@ def test_expanded_tasks_carry_the_library_version_and_their_own_id(mini_suite: P
         assert task.id == make_task(copy.deepcopy(task.config)).id
     again = expand_tasks(load_suite(mini_suite))
     assert [t.id for t in again] == [t.id for t in tasks]
+
+
+def test_tuning_picks_the_better_ridge_without_looking_at_the_test_series(
+    mini_suite: Path,
+) -> None:
+    import dataclasses
+
+    import numpy as np
+
+    from attractor.bench.task import _tune
+    from attractor.dsr.data import system_data
+    from attractor.dsr.pipeline import RunSpec
+
+    (task,) = expand_tasks(load_suite(mini_suite), systems=["henon"], models=["nvar"], seeds=[0])
+    p = {**task.config["protocol"], "tune_holdout": 40}
+    data = system_data("henon", n_train=p["n_train"], n_test=p["n_test"], noise=0.0, seed=0)
+    spec = RunSpec.from_dict(task.config["spec"])
+    # ridge 1e6 shrinks NG-RC to persistence, far worse on the Henon map than ridge 1e-8
+    tuned_spec, chosen = _tune(data, spec, p, {"ridge": [1e6, 1e-8]})
+    assert chosen == {"ridge": 1e-8}
+    assert tuned_spec.objective_options["ridge"] == 1e-8
+    blind = dataclasses.replace(data, test=np.full_like(data.test, np.nan))
+    assert _tune(blind, spec, p, {"ridge": [1e6, 1e-8]})[1] == chosen
+    assert _tune(data, spec, p, {"ridge": [1e-8, 1e6]})[1] == chosen

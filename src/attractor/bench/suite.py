@@ -19,6 +19,7 @@ by :func:`shipped_suites`) or given by path. Its layout::
     horizon = 200                        # forecast steps
     n_windows = 1                        # forecast windows along the test series
     noise = 0.0                          # observation noise on the training data (std, scaled)
+    tune_holdout = 200                   # training rows held out to choose the `tune` values
 
     [system_options.lorenz96]            # per-system protocol overrides, plus dt and lyapunov
     dt = 0.01
@@ -28,6 +29,9 @@ by :func:`shipped_suites`) or given by path. Its layout::
     hyperparameters = { units = 300 }
     objective_options = { ridge = 1e-6 }
     grid = { spectral_radius = [0.8, 1.0] }   # hyperparameter points: one task per combination
+    tune = { ridge = [1e-8, 1e-6, 1e-4] }     # objective options chosen inside each task by the
+                                              # forecast sMAPE on the last tune_holdout training
+                                              # rows (fitted on the rows before), then refitted
 
     [published]                          # published numbers to show beside ours (optional)
     source = "..."
@@ -66,6 +70,7 @@ PROTOCOL_DEFAULTS: dict[str, Any] = {
     "horizon": 200,
     "n_windows": 1,
     "noise": 0.0,
+    "tune_holdout": 200,
 }
 #: Protocol keys that may be given as a list (one task per value).
 SWEEPABLE = ("n_train", "noise")
@@ -95,11 +100,13 @@ _PUBLISHED_KEYS = {"source", "metric", "condition", "values", "ours"}
 
 @dataclasses.dataclass(frozen=True)
 class ModelEntry:
-    """One model of a suite: its RunSpec settings and its hyperparameter grid."""
+    """One model of a suite: its RunSpec settings, its hyperparameter grid (one task per point)
+    and the objective options tuned inside each task."""
 
     name: str
     settings: dict[str, Any]
     grid: dict[str, list[Any]]
+    tune: dict[str, list[Any]] = dataclasses.field(default_factory=dict)
 
     def variants(self) -> list[tuple[str, dict[str, Any]]]:
         """``(label, settings)`` for every point of the grid (just the model without a grid)."""
@@ -134,7 +141,7 @@ class Suite:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (stored with the runs, read by the report)."""
         out = dataclasses.asdict(self)
-        out["models"] = {k: {"settings": m.settings, "grid": m.grid}
+        out["models"] = {k: {"settings": m.settings, "grid": m.grid, "tune": m.tune}
                          for k, m in self.models.items()}  # fmt: skip
         return out
 
@@ -202,6 +209,9 @@ def parse_suite(raw: dict[str, Any], where: str) -> Suite:
                                      f"known: {', '.join(allowed)}")  # fmt: skip
     system_options = _system_options(raw.get("system_options", {}), protocol, p)
     models = _models(raw.get("models"), p)
+    for entry in models.values():
+        if entry.tune and kind != "forecast":
+            raise p.error(f"models.{entry.name}.tune", "applies to forecast suites only")
     published = raw.get("published")
     if published is not None:
         _check_published(published, metrics, p.sub("published"))
@@ -243,10 +253,20 @@ def check_models(suite: Suite, models: dict[str, ModelEntry], systems: list[str]
                     spec.model_config(dim)
                 spec.make_objective()
                 spec.train_config()
+                for options in tune_points(entry.tune):
+                    dataclasses.replace(spec, objective_options={**spec.objective_options,
+                                                                 **options}).make_objective()
             except InputError as err:
                 raise InputError(f"{where}: {err}") from None
             except (TypeError, ValueError) as err:
                 raise InputError(f"{where}: {type(err).__name__}: {err}") from None
+
+
+def tune_points(tune: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """Every combination of the ``tune`` candidates (``[{}]`` when nothing is tuned)."""
+    keys = sorted(tune)
+    return [dict(zip(keys, values, strict=True))
+            for values in itertools.product(*(tune[k] for k in keys))]  # fmt: skip
 
 
 def expand_systems(
@@ -316,7 +336,7 @@ def _protocol(table: Any, p: _Path) -> dict[str, Any]:
                 positive_int(key, v)
             elif not (_is_number(v) and v >= 0):
                 raise p.error(key, f"must be a number >= 0, got {v!r}")
-    for key in ("horizon", "n_windows"):
+    for key in ("horizon", "n_windows", "tune_holdout"):
         positive_int(key, out[key])
     for key in ("n_test", "points_per_period"):
         if out[key] is not None:
@@ -361,7 +381,7 @@ def _models(models_raw: Any, p: _Path) -> dict[str, ModelEntry]:
         mp = p.sub(f"models.{model_name}")
         if not isinstance(table, dict):
             raise mp.error("", "must be a table")
-        settings = {k: v for k, v in table.items() if k != "grid"}
+        settings = {k: v for k, v in table.items() if k not in ("grid", "tune")}
         for reserved in ("model", "seed"):
             if reserved in settings:
                 raise mp.error(reserved, "is set by the suite (models and seeds), not per model")
@@ -370,7 +390,11 @@ def _models(models_raw: Any, p: _Path) -> dict[str, ModelEntry]:
             isinstance(v, list) and v for v in grid.values()
         ):
             raise mp.error("grid", "must map hyperparameter names to non-empty lists")
-        models[str(model_name).lower()] = ModelEntry(str(model_name).lower(), settings, grid)
+        tune = table.get("tune", {})
+        if not isinstance(tune, dict) or not all(isinstance(v, list) and v for v in tune.values()):
+            raise mp.error("tune", "must map objective options to non-empty lists")
+        name = str(model_name).lower()
+        models[name] = ModelEntry(name, settings, grid, tune)
     return models
 
 
@@ -434,4 +458,5 @@ __all__ = [
     "load_suite",
     "parse_suite",
     "shipped_suites",
+    "tune_points",
 ]

@@ -12,7 +12,9 @@ the horizon, the library version — gives a new id.
 - ``forecast`` protocol: data from :func:`~attractor.dsr.data.system_data` (training and test
   trajectories from two initial conditions drawn from the seed; ``dt`` = period / points per
   period when the suite sets ``points_per_period``), :func:`~attractor.dsr.pipeline.fit` with the
-  model's recipe, then :func:`~attractor.dsr.forecasting.evaluate_forecasts`. Added here:
+  model's recipe (objective options listed under the model's ``tune`` first chosen by
+  :func:`_tune` on the training trajectory alone, reported as ``tuned_<option>``), then
+  :func:`~attractor.dsr.forecasting.evaluate_forecasts`. Added here:
   ``smape_vpt_lyapunov`` (sMAPE valid time × dt × λ₁) and ``corr_dim_error``
   (:func:`~attractor.metrics.scores.correlation_dimension_error` of the DSR protocol's free run
   against the test series, both in standardised units);
@@ -36,7 +38,7 @@ from typing import Any
 
 from attractor import __version__
 from attractor.bench.suite import SWEEPABLE, Suite
-from attractor.errors import InputError
+from attractor.errors import AttractorError, InputError
 
 #: Points of the free run kept for the correlation dimension (O(n²) pair distances).
 CORR_DIM_POINTS = 1500
@@ -105,7 +107,8 @@ def expand_tasks(
                         tasks.append(make_task({
                             "suite": suite.name, "system": system, "protocol": protocol,
                             "model": entry.name, "variant": variant, "condition": condition,
-                            "spec": spec, "seed": int(seed), "attractor_version": __version__,
+                            "spec": spec, "tune": entry.tune, "seed": int(seed),
+                            "attractor_version": __version__,
                         }))  # fmt: skip
     unique = {t.id: t for t in tasks}  # a grid with a repeated value gives one task
     return list(unique.values())
@@ -144,9 +147,53 @@ def execute(config: dict[str, Any]) -> dict[str, Any]:
     if p["kind"] == "dsr":
         metrics, timings = _dsr(data, spec, p)
     else:
+        t1 = time.perf_counter()
+        spec, tuned = _tune(data, spec, p, config["tune"]) if config["tune"] else (spec, {})
+        tune_seconds = time.perf_counter() - t1
         metrics, timings = _forecast(data, spec, p)
+        metrics.update({f"tuned_{k}": v for k, v in tuned.items()})
+        timings["tune_seconds"] = tune_seconds
     timings["data_seconds"] = data_seconds
     return {"metrics": {k: _number(v) for k, v in metrics.items()}, "timings": timings}
+
+
+def _tune(data: Any, spec: Any, p: dict[str, Any],
+          tune: dict[str, list[Any]]) -> tuple[Any, dict[str, Any]]:  # fmt: skip
+    """The objective options of ``tune`` with the lowest forecast sMAPE on the last
+    ``tune_holdout`` training rows, each candidate fitted on the rows before them (Gilpin 2023:
+    hyperparameters chosen on the training trajectory, never on the test one); returns the spec
+    with the chosen options and the choice."""
+    import numpy as np
+
+    from attractor.bench.suite import tune_points
+    from attractor.dsr.forecasting import evaluate_forecasts
+    from attractor.dsr.pipeline import fit
+
+    x = np.asarray(data.train[0], np.float64)
+    holdout = p["tune_holdout"]
+    split = len(x) - holdout
+    if split < 2:
+        raise InputError(f"tune_holdout {holdout}: the training series has only {len(x)} rows")
+    best: tuple[float, dict[str, Any]] | None = None
+    for options in tune_points(tune):
+        candidate = dataclasses.replace(spec, objective_options={**spec.objective_options,
+                                                                 **options})  # fmt: skip
+        try:
+            model = fit(dataclasses.replace(data, train=[data.train[0][:split]]), candidate).model
+            context = min(split, model.context_length if p["context"] == "auto"
+                          else p["context"])  # fmt: skip
+            inner = dataclasses.replace(data, train=[data.train[0][:split]],
+                                        test=x[split - context:])  # fmt: skip
+            scores, _ = evaluate_forecasts(model, inner, context=max(context, 1),
+                                           horizon=holdout, n_windows=1)  # fmt: skip
+            score = scores["smape"] if scores["smape"] is not None else math.inf
+        except (AttractorError, FloatingPointError, np.linalg.LinAlgError):  # a bad candidate
+            score = math.inf
+        if best is None or score < best[0]:
+            best = (score, options)
+    assert best is not None
+    chosen = best[1]
+    return dataclasses.replace(spec, objective_options={**spec.objective_options, **chosen}), chosen
 
 
 def _forecast(data: Any, spec: Any, p: dict[str, Any]) -> tuple[dict[str, Any], dict[str, float]]:
