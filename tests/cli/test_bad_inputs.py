@@ -142,6 +142,31 @@ def set_in(path: str, value: Any) -> Callable[[dict], None]:
     return edit
 
 
+def store_of_schema(name: str, version: int) -> Setup:
+    """A run store file whose schema table says ``version``."""
+
+    def build(tmp: Path, _: Path) -> None:
+        import sqlite3
+
+        db = sqlite3.connect(tmp / name)
+        with db:
+            db.execute("CREATE TABLE schema (version INTEGER, written_by TEXT)")
+            db.execute("INSERT INTO schema VALUES (?, 'attractor 9.9')", (version,))
+        db.close()
+
+    return build
+
+
+SUITE_TOML = """name = "t"
+seeds = [0]
+systems = ["henon"]
+[protocol]
+n_train = 300
+n_test = 100
+context = 20
+horizon = 10
+[models.nvar]
+"""
 PICKLE = pickle.dumps({"weights": list(range(2000))})
 CSV_NAN = "x,y,z\n1,2,3\n4,nan,6\n" + "1,2,3\n" * 50
 GOOD = np.random.default_rng(1).normal(size=(400, 3))
@@ -388,6 +413,37 @@ CASES = [
     C("demo-into-existing", "demo --out model", setup=[model()], match="--overwrite"),
     C("demo-epochs-zero", "demo --epochs 0 --out d", match="--epochs"),
     C("demo-unknown-system", "demo --system lorenz36 --out d", match="unknown system"),
+    # --- bench: every argument is checked before a store, a worker or a task exists
+    C("bench-run-no-store", "bench run dysts-short", match="Missing option '--store'"),
+    C("bench-run-unknown-suite", "bench run dysts-shrot --store s.sqlite", match="unknown suite"),
+    C("bench-run-suite-file-missing", "bench run mine.toml --store s.sqlite",
+      match="no such file"),  # fmt: skip
+    C("bench-run-malformed-suite", "bench run bad.toml --store s.sqlite --json",
+      setup=[text("bad.toml", "name = [\n")], match="not valid TOML"),  # fmt: skip
+    C("bench-run-unknown-model", "bench run dysts-short --models nvar,gpt9 --store s.sqlite",
+      match="unknown model 'gpt9'"),  # fmt: skip
+    C("bench-run-unknown-system", "bench run dysts-short --systems lorenz36 --store s.sqlite",
+      match="unknown system 'lorenz36'"),  # fmt: skip
+    C("bench-run-workers-zero", "bench run dysts-short --workers 0 --store s.sqlite",
+      match="--workers"),  # fmt: skip
+    C("bench-run-seeds-word", "bench run dysts-short --seeds two --store s.sqlite",
+      match="--seeds"),  # fmt: skip
+    C("bench-run-executor-unknown", "bench run dysts-short --executor slurm --store s.sqlite",
+      match="--executor"),  # fmt: skip
+    C("bench-run-scheduler-without-dask",
+      "bench run dysts-short --scheduler tcp://h:8786 --store s.sqlite", match="--scheduler"),
+    C("bench-run-store-not-sqlite", "bench run dysts-short --store s.sqlite",
+      setup=[text("s.sqlite", "hello")], match="not a SQLite run store"),  # fmt: skip
+    C("bench-run-store-newer-schema", "bench run dysts-short --store s.sqlite --json",
+      setup=[store_of_schema("s.sqlite", 99)], match="Upgrade attractor"),  # fmt: skip
+    C("bench-run-store-no-directory", "bench run dysts-short --store no/s.sqlite",
+      match="does not exist"),  # fmt: skip
+    C("bench-status-no-store-file", "bench status --store s.sqlite", match="no such file"),
+    C("bench-report-no-out", "bench report --store s.sqlite", match="--out"),
+    C("bench-report-old-schema", "bench report --store s.sqlite --out r",
+      setup=[store_of_schema("s.sqlite", 0)], match="cannot be migrated"),  # fmt: skip
+    C("bench-export-suffix", "bench export --store s.sqlite --out m.xlsx", match=".csv"),
+    C("bench-suites-extra-argument", "bench suites dsr", match="unexpected extra argument"),
     # --- README command forms, done wrong
     C("readme-train-two-files-after-one-flag",
       "train --data a.npy b.csv --dt 0.01 --model alrnn --latent 20 --pwl 2 --forcing stf "
@@ -402,6 +458,12 @@ CASES = [
         []
         if DYSTS
         else [C("dysts-without-extra", "systems show dysts:Lorenz", match="dysts extra")]
+    ),
+    *(
+        []
+        if importlib.util.find_spec("distributed") is not None
+        else [C("bench-dask-without-extra", "bench run dysts-short --executor dask --store s.db",
+                match="attractor[dask]")]
     ),
 ]
 

@@ -90,10 +90,11 @@ def _root(
 
 
 def _register() -> None:
-    from attractor.cli import demo, dsr, forecast, models, systems, train
+    from attractor.cli import bench, demo, dsr, forecast, models, systems, train
 
     app.add_typer(systems.app, name="systems")
     app.add_typer(models.app, name="models")
+    app.add_typer(bench.app, name="bench")
     train.register(app)
     forecast.register(app)
     dsr.register(app)
