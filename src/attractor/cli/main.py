@@ -90,13 +90,14 @@ def _root(
 
 
 def _register() -> None:
-    from attractor.cli import demo, dsr, forecast, models, systems, train
+    from attractor.cli import analyze, demo, dsr, forecast, models, systems, train
 
     app.add_typer(systems.app, name="systems")
     app.add_typer(models.app, name="models")
     train.register(app)
     forecast.register(app)
     dsr.register(app)
+    analyze.register(app)
     demo.register(app)
 
 
