@@ -91,8 +91,6 @@ def test_symbolic_dynamics_of_a_gru_is_refused(tmp_path, capsys) -> None:
     (["--cycles", "1"], "--cycles"),
     (["--fixed-points", "--dictionary", "wavelets"], "--dictionary"),
     (["--fixed-points", "--steps", "0"], "--steps"),
-    (["--koopman", "--epsilon", "-1"], "--epsilon"),
-    (["--cycles", "99"], "--cycles"),
 ])
 def test_bad_arguments(args: list[str], match: str, tmp_path, capsys) -> None:
     directory = model_dir(tmp_path, "alrnn", latent_dim=3, n_pwl=1)

@@ -386,6 +386,12 @@ CASES = [
       match="nothing to do"),  # fmt: skip
     C("analyze-cycles-word", "analyze model --cycles many --out a", setup=[model()],
       match="--cycles"),  # fmt: skip
+    C("analyze-cycles-huge", "analyze model --cycles 99 --out a", setup=[model()],
+      match="--cycles"),  # fmt: skip
+    C("analyze-epsilon-negative", "analyze model --koopman --epsilon -1 --out a",
+      setup=[model()], match="--epsilon"),  # fmt: skip
+    C("analyze-truncated-weights", "analyze model --lyapunov --out a",
+      setup=[model(weights=b"junk")], match="weights.eqx"),  # fmt: skip
     C("analyze-not-a-model-dir", "analyze runs/none --fixed-points --out a",
       match="not a model directory"),  # fmt: skip
     C("analyze-out-is-the-model", "analyze model --fixed-points --out model --overwrite",
