@@ -390,6 +390,8 @@ CASES = [
       match="--cycles"),  # fmt: skip
     C("analyze-epsilon-negative", "analyze model --koopman --epsilon -1 --out a",
       setup=[model()], match="--epsilon"),  # fmt: skip
+    C("analyze-slow-points-alone", "analyze model --slow-points --out a", setup=[model()],
+      match="--slow-points"),  # fmt: skip
     C("analyze-truncated-weights", "analyze model --lyapunov --out a",
       setup=[model(weights=b"junk")], match="weights.eqx"),  # fmt: skip
     C("analyze-not-a-model-dir", "analyze runs/none --fixed-points --out a",

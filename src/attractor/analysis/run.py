@@ -4,7 +4,8 @@
 ``transient`` steps dropped) and runs the analyses asked for on it:
 
 - **fixed points**: exact enumeration for piecewise-linear models with at most ``max_regions``
-  region codes, the speed minimisation otherwise (starts drawn from the generated states); when
+  region codes, the speed minimisation otherwise or when ``slow_points`` are asked for too
+  (starts drawn from the generated states); when
   the data came from a catalogue flow of the same dimension, the flow's equilibria too (started
   from its own attractor) and, for each equilibrium, the nearest model fixed point in
   standardised units (``matches``);
@@ -48,6 +49,7 @@ class AnalysisOptions:
     """Which analyses to run and their sizes (see the module docstring)."""
 
     fixed_points: bool = False
+    slow_points: bool = False
     cycles: int = 0
     symbolic: bool = False
     koopman: bool = False
@@ -115,14 +117,15 @@ class AnalysisResult:
 def _fixed_points(model: Any, states: Any, opts: AnalysisOptions,
                   standardizer: Any) -> tuple[PointTable, str]:
     n_codes = _code_count(model, 1)
-    if n_codes is not None and n_codes <= opts.max_regions:
+    if n_codes is not None and n_codes <= opts.max_regions and not opts.slow_points:
         try:
             table = enumerate_cycles(model, 1, max_sequences=opts.max_regions,
                                      standardizer=standardizer)
             return table, "enumeration"
         except InputError:  # no code_system: fall back to the search
             pass
-    settings = FixedPointSettings(n_starts=opts.n_starts, seed=opts.seed)
+    settings = FixedPointSettings(n_starts=opts.n_starts, keep_slow=opts.slow_points,
+                                  seed=opts.seed)
     return find_fixed_points(model, states, settings=settings, standardizer=standardizer), "speed"
 
 

@@ -33,6 +33,8 @@ def analyze_command(
     directory: Path = typer.Argument(..., help="Model directory written by `attractor train`."),
     fixed_points: bool = typer.Option(False, "--fixed-points", help="Fixed points, with the "
                                       "system's equilibria when the data came from a flow."),
+    slow_points: bool = typer.Option(False, "--slow-points", help="Also report slow points "
+                                     "(speed below 1e-4; implies the speed search)."),
     cycles: int = typer.Option(0, "--cycles", help="Cycles of periods 2..K (piecewise-linear "
                                "models)."),
     symbolic: bool = typer.Option(False, "--symbolic", help="Symbolic dynamics (piecewise-linear "
@@ -69,9 +71,11 @@ def analyze_command(
     if not (fixed_points or cycles or symbolic or koopman or lyapunov):
         raise InputError("nothing to do: give at least one of --fixed-points, --cycles K, "
                          "--symbolic, --koopman, --lyapunov")
+    if slow_points and not fixed_points:
+        raise InputError("--slow-points needs --fixed-points")
     options = dict(
-        fixed_points=fixed_points, cycles=cycles, symbolic=symbolic, koopman=koopman,
-        lyapunov=lyapunov,
+        fixed_points=fixed_points, slow_points=slow_points, cycles=cycles, symbolic=symbolic,
+        koopman=koopman, lyapunov=lyapunov,
         steps=v.positive_int(steps, "--steps", maximum=MAX_STEPS),
         n_starts=v.positive_int(starts, "--starts", maximum=100_000),
         max_regions=v.positive_int(max_regions, "--max-regions", maximum=2**24),
