@@ -68,11 +68,11 @@ def analyze_command(
     cycles = v.non_negative_int(cycles, "--cycles", maximum=MAX_PERIOD)
     if cycles == 1:
         raise InputError("--cycles must be 0 (none) or at least 2 (fixed points: --fixed-points)")
+    if slow_points and not fixed_points:
+        raise InputError("--slow-points needs --fixed-points")
     if not (fixed_points or cycles or symbolic or koopman or lyapunov):
         raise InputError("nothing to do: give at least one of --fixed-points, --cycles K, "
                          "--symbolic, --koopman, --lyapunov")
-    if slow_points and not fixed_points:
-        raise InputError("--slow-points needs --fixed-points")
     options = dict(
         fixed_points=fixed_points, slow_points=slow_points, cycles=cycles, symbolic=symbolic,
         koopman=koopman, lyapunov=lyapunov,
