@@ -24,8 +24,9 @@ Algorithm (all starts at once, float64):
 4. a point is a **fixed point** when ``q <= tol_fixed``; with ``keep_slow`` points with
    ``q <= tol_slow`` are kept as slow points (``fixed = False``); others are dropped;
 5. **outliers** are dropped: points whose distance to the centroid of the starts exceeds
-   ``outlier_scale`` times the mean distance of the starts to that centroid (FixedPointFinder's
-   rule; ``None`` keeps everything);
+   ``outlier_scale`` times the mean distance of the starts to that centroid, or times
+   ``OUTLIER_FLOOR`` if that is larger (FixedPointFinder's rule with a floor; ``None`` keeps
+   everything);
 6. **duplicates** (2-norm distance ``<= tol_unique`` in state units) are merged, the slower kept;
 7. Jacobians (the model's own when it has the ``jacobian`` capability, else autodiff) and their
    eigen-decompositions give stability and the number of unstable directions
@@ -56,6 +57,10 @@ from attractor.errors import InputError
 from attractor.models.capabilities import PiecewiseLinear
 
 NORMALIZATIONS = ("sum", "mean")
+#: Least spread of the starts the outlier rule uses (state units): when the trajectory has
+#: settled on a stable fixed point or cycle, the starts' own spread is ~0 and would make every
+#: point an outlier (the case of FixedPointFinder's rule it does not handle).
+OUTLIER_FLOOR = 0.1
 #: Step lengths tried by each Newton iteration (the best one that lowers q is taken).
 NEWTON_STEPS = (1.0, 0.5, 0.25, 0.125)
 
@@ -203,9 +208,8 @@ def select_points(
     ok &= fixed | (settings.keep_slow & (q <= settings.tol_slow))
     if settings.outlier_scale is not None and len(starts):
         centroid = starts.mean(axis=0)
-        scale = np.mean(np.linalg.norm(starts - centroid, axis=1))
-        if scale > 0:
-            ok &= np.linalg.norm(z - centroid, axis=1) < settings.outlier_scale * scale
+        scale = max(np.mean(np.linalg.norm(starts - centroid, axis=1)), OUTLIER_FLOOR)
+        ok &= np.linalg.norm(z - centroid, axis=1) < settings.outlier_scale * scale
     kept: list[int] = []
     for i in np.flatnonzero(ok)[np.argsort(q[ok], kind="stable")]:
         if all(np.linalg.norm(z[i] - z[j]) > settings.tol_unique for j in kept):

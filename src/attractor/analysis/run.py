@@ -71,11 +71,6 @@ class AnalysisOptions:
                 f"dictionary must be one of {', '.join(DICTIONARIES)}, got {self.dictionary!r}"
             )
 
-    @property
-    def any(self) -> bool:
-        return bool(self.fixed_points or self.cycles or self.symbolic or self.koopman
-                    or self.lyapunov)
-
 
 @dataclasses.dataclass
 class AnalysisResult:
@@ -116,27 +111,26 @@ class AnalysisResult:
 
 def _fixed_points(model: Any, states: Any, opts: AnalysisOptions,
                   standardizer: Any) -> tuple[PointTable, str]:
-    n_codes = _code_count(model, 1)
-    if n_codes is not None and n_codes <= opts.max_regions and not opts.slow_points:
-        try:
-            table = enumerate_cycles(model, 1, max_sequences=opts.max_regions,
-                                     standardizer=standardizer)
-            return table, "enumeration"
-        except InputError:  # no code_system: fall back to the search
-            pass
+    if _enumerable(model, 1, opts.max_regions) and not opts.slow_points:
+        table = enumerate_cycles(model, 1, max_sequences=opts.max_regions,
+                                 standardizer=standardizer)
+        return table, "enumeration"
     settings = FixedPointSettings(n_starts=opts.n_starts, keep_slow=opts.slow_points,
                                   seed=opts.seed)
     return find_fixed_points(model, states, settings=settings, standardizer=standardizer), "speed"
 
 
-def _code_count(model: Any, k: int) -> int | None:
-    """``2^{K k}`` region-code sequences of a piecewise-linear model (None otherwise)."""
+def _enumerable(model: Any, k: int, max_sequences: int) -> bool:
+    """Whether exact enumeration of ``k``-cycles applies: a piecewise-linear model with a flat
+    state that writes out ``code_system``, and at most ``max_sequences`` code sequences."""
     if not isinstance(model, PiecewiseLinear):
-        return None
+        return False
+    if type(model).code_system is PiecewiseLinear.code_system:
+        return False
     z0 = model.init_state(jnp.zeros((1, model.obs_dim)))
     if not (isinstance(z0, jax.Array) and z0.ndim == 1):
-        return None
-    return 2 ** (int(np.asarray(model.region_code(z0)).size) * k)
+        return False
+    return 2 ** (int(np.asarray(model.region_code(z0)).size) * k) <= max_sequences
 
 
 def unstable_directions(model: Any, table: PointTable, example_state: Any) -> list[np.ndarray]:
@@ -227,8 +221,7 @@ def analyze_model(
             result.matches = match_equilibria(sys_table, table)
 
     for k in range(2, options.cycles + 1):
-        n_codes = _code_count(model, k)
-        if n_codes is not None and n_codes <= options.max_regions:
+        if _enumerable(model, k, options.max_regions):
             result.cycles[k] = enumerate_cycles(model, k, max_sequences=options.max_regions,
                                                 standardizer=standardizer)
         else:
