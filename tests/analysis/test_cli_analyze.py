@@ -41,12 +41,15 @@ def model_dir(root: Path, name: str, **hyper) -> Path:
     return save_model(root / name, net, meta)
 
 
-def test_every_analysis_of_a_piecewise_linear_model(tmp_path, capsys) -> None:
+@pytest.mark.parametrize("lyapunov", [False, pytest.param(True, marks=pytest.mark.slow)])
+def test_every_analysis_of_a_piecewise_linear_model(lyapunov: bool, tmp_path, capsys) -> None:
+    """All analyses with their files and figures; the Lyapunov comparison (also tested on its
+    own, test_lyapunov.py) only in the slow run."""
     directory = model_dir(tmp_path, "alrnn", latent_dim=4, n_pwl=2)
     out = tmp_path / "analysis"
     code, stdout, err = run_cli(
         ["analyze", str(directory), "--fixed-points", "--cycles", "2", "--symbolic", "--koopman",
-         "--lyapunov", "--out", str(out), *SMALL], capsys)
+         *(["--lyapunov"] if lyapunov else []), "--out", str(out), *SMALL], capsys)
     assert code == 0, err
     doc = json.loads(stdout)
     assert doc["fixed_point_method"] == "enumeration"
@@ -57,11 +60,14 @@ def test_every_analysis_of_a_piecewise_linear_model(tmp_path, capsys) -> None:
     assert len(doc["system_fixed_points"]) == 3  # Lorenz-63's equilibria, found on the flow
     assert len(doc["fixed_point_matches"]) == 3
     assert "2" in doc["cycles"] and doc["symbolic"]["n_regions"] >= 1
-    assert doc["koopman"]["eigenvalues"] and doc["lyapunov"]["system"]["system"] == "lorenz63"
+    assert doc["koopman"]["eigenvalues"]
     assert json.loads((out / "analysis.json").read_text()) == doc
-    for name in ("fixed_points.csv", "system_fixed_points.csv", "cycles.csv", "lyapunov.csv",
-                 "fixed_points.png", "eigenvalues.png", "cycles.png", "symbolic.png",
-                 "koopman.png", "lyapunov.png"):
+    files = ["fixed_points.csv", "system_fixed_points.csv", "cycles.csv", "fixed_points.png",
+             "eigenvalues.png", "cycles.png", "symbolic.png", "koopman.png"]
+    if lyapunov:
+        assert doc["lyapunov"]["system"]["system"] == "lorenz63"
+        files += ["lyapunov.csv", "lyapunov.png"]
+    for name in files:
         assert (out / name).is_file(), name
 
 
@@ -84,17 +90,3 @@ def test_symbolic_dynamics_of_a_gru_is_refused(tmp_path, capsys) -> None:
         ["analyze", str(directory), "--symbolic", "--out", str(tmp_path / "x"), "--json"], capsys)
     assert code == 2 and "piecewise_linear" in err and "error" in json.loads(stdout)
     assert not (tmp_path / "x").exists() and not (tmp_path / "x.partial").exists()
-
-
-@pytest.mark.parametrize("args, match", [
-    ([], "nothing to do"),
-    (["--cycles", "1"], "--cycles"),
-    (["--fixed-points", "--dictionary", "wavelets"], "--dictionary"),
-    (["--fixed-points", "--steps", "0"], "--steps"),
-])
-def test_bad_arguments(args: list[str], match: str, tmp_path, capsys) -> None:
-    directory = model_dir(tmp_path, "alrnn", latent_dim=3, n_pwl=1)
-    code, _, err = run_cli(["analyze", str(directory), "--out", str(tmp_path / "o"), *args],
-                           capsys)
-    assert code == 2 and match in err and len(err.strip().splitlines()) == 1
-    assert not (tmp_path / "o").exists()

@@ -390,6 +390,10 @@ CASES = [
       match="--cycles"),  # fmt: skip
     C("analyze-epsilon-negative", "analyze model --koopman --epsilon -1 --out a",
       setup=[model()], match="--epsilon"),  # fmt: skip
+    C("analyze-dictionary-unknown", "analyze model --koopman --dictionary wavelets --out a",
+      setup=[model()], match="--dictionary"),  # fmt: skip
+    C("analyze-steps-zero", "analyze model --fixed-points --steps 0 --out a", setup=[model()],
+      match="--steps"),  # fmt: skip
     C("analyze-slow-points-alone", "analyze model --slow-points --out a", setup=[model()],
       match="--slow-points"),  # fmt: skip
     C("analyze-truncated-weights", "analyze model --lyapunov --out a",
