@@ -47,6 +47,11 @@ def _sq_dist(x: np.ndarray, c: np.ndarray) -> np.ndarray:
     )
 
 
+def gaussian_kernel(x: np.ndarray, c: np.ndarray, width: float) -> np.ndarray:
+    """``exp(−‖x_i − c_j‖² / (2 width²))`` ``(len(x), len(c))``."""
+    return np.exp(-_sq_dist(x, c) / (2.0 * width**2))
+
+
 def median_distance(x: np.ndarray, *, max_points: int = 1000, seed: int = 0) -> float:
     """Median pairwise distance of (a subsample of) the rows of ``x`` (the bandwidth heuristic)."""
     rng = np.random.default_rng(seed)
@@ -104,7 +109,7 @@ class RBF(Dictionary):
         if self.centers_ is None:
             raise InputError("RBF dictionary: call fit(x) first")
         x = _as_points(x)
-        bumps = np.exp(-_sq_dist(x, self.centers_) / (2.0 * self.width_**2))
+        bumps = gaussian_kernel(x, self.centers_, self.width_)
         return np.concatenate([np.ones((len(x), 1)), bumps], axis=1)
 
 
@@ -153,7 +158,7 @@ class KernelFeatures(Dictionary):
         rng = np.random.default_rng(self.seed)
         pts = x[rng.choice(len(x), min(self.n_fit, len(x)), replace=False)]
         self.width_ = float(self.width) if self.width else median_distance(pts)
-        gram = np.exp(-_sq_dist(pts, pts) / (2.0 * self.width_**2))
+        gram = gaussian_kernel(pts, pts, self.width_)
         s2, q = np.linalg.eigh(gram)  # gram = Q diag(s2) Q^T, ascending
         keep = np.argsort(s2)[::-1][: self.rank]
         keep = keep[s2[keep] > 1e-12 * s2.max()]
@@ -164,8 +169,7 @@ class KernelFeatures(Dictionary):
     def __call__(self, x: Any) -> np.ndarray:
         if self.points_ is None:
             raise InputError("KernelFeatures dictionary: call fit(x) first")
-        kx = np.exp(-_sq_dist(_as_points(x), self.points_) / (2.0 * self.width_**2))
-        return kx @ self.proj_
+        return gaussian_kernel(_as_points(x), self.points_, self.width_) @ self.proj_
 
 
 @dataclasses.dataclass
@@ -223,6 +227,7 @@ __all__ = [
     "Polynomial",
     "RandomFourier",
     "TimeDelay",
+    "gaussian_kernel",
     "median_distance",
     "snapshot_pairs",
 ]

@@ -36,7 +36,12 @@ from typing import Any
 
 import numpy as np
 
-from attractor.analysis.dictionaries import Dictionary, KernelFeatures, _sq_dist, median_distance
+from attractor.analysis.dictionaries import (
+    Dictionary,
+    KernelFeatures,
+    gaussian_kernel,
+    median_distance,
+)
 from attractor.errors import InputError
 
 #: Default residual threshold ε below which an eigenpair counts as verified.
@@ -195,8 +200,8 @@ def kernel_edmd(
     x = np.asarray(x, np.float64)
     y = np.asarray(y, np.float64)
     width = float(width) if width else median_distance(x)
-    gram = np.exp(-_sq_dist(x, x) / (2.0 * width**2))
-    cross = np.exp(-_sq_dist(y, x) / (2.0 * width**2))
+    gram = gaussian_kernel(x, x, width)
+    cross = gaussian_kernel(y, x, width)
     s2, q = np.linalg.eigh(gram)
     keep = np.argsort(s2)[::-1]
     keep = keep[s2[keep] > rcond * s2.max()][: rank or None]

@@ -82,26 +82,6 @@ class PointTable:
     def n_cycles(self) -> int:
         return int(np.unique(self.cycle).size)
 
-    def select(self, rows: Any) -> PointTable:
-        """A table of the given rows (an index array or boolean mask)."""
-        rows = np.arange(len(self))[rows]
-        pick = lambda a: None if a is None else a[rows]  # noqa: E731
-        return dataclasses.replace(
-            self,
-            latent=self.latent[rows],
-            observation_standardized=self.observation_standardized[rows],
-            observation=pick(self.observation),
-            speed=self.speed[rows],
-            eigenvalues=self.eigenvalues[rows],
-            eigenvectors=self.eigenvectors[rows],
-            stable=self.stable[rows],
-            n_unstable=self.n_unstable[rows],
-            region=None if self.region is None else [self.region[i] for i in rows],
-            period=self.period[rows],
-            cycle=self.cycle[rows],
-            fixed=self.fixed[rows],
-        )
-
     def records(self) -> list[dict[str, Any]]:
         """One JSON-ready dict per row."""
         out = []
@@ -224,32 +204,25 @@ def build_table(
     )
 
 
+#: The columns with one entry per row (all but ``region``, a list, and the table-wide ones).
+ROW_COLUMNS = ("latent", "observation_standardized", "observation", "speed", "eigenvalues",
+               "eigenvectors", "stable", "n_unstable", "period", "cycle", "fixed")
+
+
 def concatenate(tables: list[PointTable]) -> PointTable:
     """The rows of several tables of the same model in one (cycle indices kept distinct)."""
     if not tables:
         raise ValueError("concatenate: no tables")
-    offset, cycles = 0, []
-    for t in tables:
-        cycles.append(t.cycle + offset)
-        offset += int(t.cycle.max()) + 1 if len(t) else 0
-    cat = lambda name: np.concatenate([getattr(t, name) for t in tables])  # noqa: E731
-    observations = [t.observation for t in tables]
+    offsets = np.cumsum([0] + [int(t.cycle.max()) + 1 if len(t) else 0 for t in tables[:-1]])
+    columns: dict[str, Any] = {}
+    for name in ROW_COLUMNS:
+        parts = [getattr(t, name) for t in tables]
+        if name == "cycle":
+            parts = [p + o for p, o in zip(parts, offsets, strict=True)]
+        columns[name] = None if any(p is None for p in parts) else np.concatenate(parts)
     regions = [t.region for t in tables]
-    return dataclasses.replace(
-        tables[0],
-        latent=cat("latent"),
-        observation_standardized=cat("observation_standardized"),
-        observation=None if any(o is None for o in observations) else cat("observation"),
-        speed=cat("speed"),
-        eigenvalues=cat("eigenvalues"),
-        eigenvectors=cat("eigenvectors"),
-        stable=cat("stable"),
-        n_unstable=cat("n_unstable"),
-        region=None if any(r is None for r in regions) else sum(regions, []),
-        period=cat("period"),
-        cycle=np.concatenate(cycles),
-        fixed=cat("fixed"),
-    )
+    columns["region"] = None if any(r is None for r in regions) else sum(regions, [])
+    return dataclasses.replace(tables[0], **columns)
 
 
 def region_string(code: Any) -> str:
@@ -257,4 +230,5 @@ def region_string(code: Any) -> str:
     return "".join(str(int(b)) for b in np.asarray(code).ravel())
 
 
-__all__ = ["PointTable", "build_table", "concatenate", "eigen_summary", "region_string"]
+__all__ = ["ROW_COLUMNS", "PointTable", "build_table", "concatenate", "eigen_summary",
+           "region_string"]

@@ -63,7 +63,7 @@ def plot_fixed_points(
             ax.scatter([p[0]], [p[1]], [p[2]], color=color, s=40, zorder=5, depthshade=False)
         else:
             ax.scatter(p[0], p[1] if p.size > 1 else 0.0, color=color, s=40, zorder=5)
-        for d in [] if directions is None else np.atleast_2d(directions[i]):
+        for d in [] if directions is None or p.size < 2 else np.atleast_2d(directions[i]):
             d = np.asarray(d, float) @ axes
             if not np.any(d):
                 continue
