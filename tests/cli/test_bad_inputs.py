@@ -405,6 +405,30 @@ CASES = [
       match="unknown model"),  # fmt: skip
     C("forecast-into-existing", "forecast --system lorenz63 --out model", setup=[model()],
       match="--overwrite"),  # fmt: skip
+    # --- analyze
+    C("analyze-no-arguments", "analyze", match="Missing argument"),
+    C("analyze-nothing-to-do", "analyze model --out a --json", setup=[model()],
+      match="nothing to do"),  # fmt: skip
+    C("analyze-cycles-word", "analyze model --cycles many --out a", setup=[model()],
+      match="--cycles"),  # fmt: skip
+    C("analyze-cycles-huge", "analyze model --cycles 99 --out a", setup=[model()],
+      match="--cycles"),  # fmt: skip
+    C("analyze-epsilon-negative", "analyze model --koopman --epsilon -1 --out a",
+      setup=[model()], match="--epsilon"),  # fmt: skip
+    C("analyze-dictionary-unknown", "analyze model --koopman --dictionary wavelets --out a",
+      setup=[model()], match="--dictionary"),  # fmt: skip
+    C("analyze-steps-zero", "analyze model --fixed-points --steps 0 --out a", setup=[model()],
+      match="--steps"),  # fmt: skip
+    C("analyze-slow-points-alone", "analyze model --slow-points --out a", setup=[model()],
+      match="--slow-points"),  # fmt: skip
+    C("analyze-truncated-weights", "analyze model --lyapunov --out a",
+      setup=[model(weights=b"junk")], match="weights.eqx"),  # fmt: skip
+    C("analyze-not-a-model-dir", "analyze runs/none --fixed-points --out a",
+      match="not a model directory"),  # fmt: skip
+    C("analyze-out-is-the-model", "analyze model --fixed-points --out model --overwrite",
+      setup=[model()], match="model directory"),  # fmt: skip
+    C("analyze-into-existing", "analyze model --fixed-points --out other --json",
+      setup=[model(), model("other")], match="--overwrite"),  # fmt: skip
     # --- models
     C("models-show-unknown", "models show lstmx --json", match="unknown model"),
     C("models-show-missing", "models show", match="Missing argument"),

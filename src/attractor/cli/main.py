@@ -90,7 +90,7 @@ def _root(
 
 
 def _register() -> None:
-    from attractor.cli import bench, demo, dsr, forecast, models, systems, train
+    from attractor.cli import analyze, bench, demo, dsr, forecast, models, systems, train
 
     app.add_typer(systems.app, name="systems")
     app.add_typer(models.app, name="models")
@@ -98,6 +98,7 @@ def _register() -> None:
     train.register(app)
     forecast.register(app)
     dsr.register(app)
+    analyze.register(app)
     demo.register(app)
 
 

@@ -108,6 +108,13 @@ class ALRNN(LatentPLRNN):
         """Switches ``1[z_p > 0]`` of the P piecewise-linear units ``(..., P)``."""
         return binary_code(z[..., self.config.latent_dim - self.config.n_pwl :] > 0)
 
+    def code_system(self, code: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """``(diag(A) + W diag(1_{M-P}, code), h)``: the affine map of the region ``code``."""
+        slope = jnp.concatenate(
+            [jnp.ones(self.config.latent_dim - self.config.n_pwl), jnp.asarray(code)]
+        ).astype(self.A.dtype)
+        return jnp.diag(self.A) + self.W * slope, self.h
+
     def symbolic_code(self, z: jax.Array) -> jax.Array:
         """Integer code of the linear subregion of each state: bits ``z_p > 0`` of the P PWL units.
 

@@ -81,6 +81,16 @@ class PiecewiseLinear(HasJacobian):
         jac = self.jacobian(z)
         return jac, self.step(z) - jac @ z  # type: ignore[attr-defined]
 
+    def code_system(self, code: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """``(J, c)`` of the subregion whose :meth:`region_code` is ``code``, without a point in
+        it: what the exhaustive enumeration of regions needs (``attractor.analysis.pwl``).
+
+        Every binary ``code`` of the right length gives an affine map, also codes that no state
+        has (infeasible regions); members of the PLRNN family write it out. The default raises
+        ``NotImplementedError``: then only the point-based search applies.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not write out code_system")
+
 
 class Regularized(eqx.Module):
     """The model has an L2 penalty on its latent parameters."""

@@ -91,6 +91,17 @@ class DendPLRNN(LatentPLRNN):
             bits = jnp.concatenate([bits, (z > 0)[..., :, None]], axis=-1)
         return binary_code(bits.reshape(*z.shape[:-1], -1))
 
+    def code_system(self, code: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """``(diag(A) + W diag(φ'), h + W φ0)`` for the kink pattern ``code`` of
+        :meth:`region_code`, where ``φ(z) = φ' ⊙ z + φ0`` inside the region."""
+        m, b = self.config.latent_dim, self.config.n_bases
+        bits = jnp.asarray(code).astype(self.A.dtype).reshape(m, -1)
+        kinks = bits[:, :b]
+        slope = kinks - bits[:, b:] if self.config.clipped else kinks
+        offset = -(kinks * self.H) @ self.alpha
+        w = offdiagonal(self.W)
+        return jnp.diag(self.A) + w * (slope @ self.alpha), self.h + w @ offset
+
     def jacobian_factors(self, z: jax.Array) -> jax.Array:
         """φ'(z), shape ``(M,)``: the slope of each unit's spline at its current value."""
         slopes = (z[:, None] > self.H).astype(z.dtype)

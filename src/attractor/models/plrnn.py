@@ -81,6 +81,13 @@ class PLRNN(LatentPLRNN):
         """Which units are active: ``1[c(z) > 0]`` ``(..., M)``."""
         return binary_code(self._activation_input(z) > 0)
 
+    def code_system(self, code: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """``(diag(A) + W diag(code) C, h)`` (``C``: the optional mean-centring)."""
+        slope = offdiagonal(self.W) * jnp.asarray(code).astype(self.W.dtype)
+        if self.config.mean_centered:
+            slope = slope - jnp.mean(slope, axis=1, keepdims=True)
+        return jnp.diag(self.A) + slope, self.h
+
     def jacobian_factors(self, z: jax.Array) -> jax.Array:
         """The active-unit indicator ``d = 1[c(z) > 0]`` (``c``: the optional mean-centring)."""
         return (self._activation_input(z) > 0).astype(z.dtype)

@@ -119,6 +119,16 @@ class ShPLRNN(LatentPLRNN):
         bits = [pre + self.h2 > 0] + ([pre > 0] if self.config.clipped else [])
         return binary_code(jnp.concatenate(bits, axis=-1))
 
+    def code_system(self, code: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """``(diag(A) + W1 diag(d1 - d2) W2, h1 + W1 (d1 h2))`` for the code ``[d1, d2]`` of
+        :meth:`region_code` (``d2 = 0`` when not clipped)."""
+        code = jnp.asarray(code).astype(self.A.dtype)
+        l = self.config.hidden_dim
+        d1 = code[:l]
+        d2 = code[l:] if self.config.clipped else jnp.zeros_like(d1)
+        jac = jnp.diag(self.A) + (self.W1 * (d1 - d2)) @ self.W2
+        return jac, self.h1 + self.W1 @ (d1 * self.h2)
+
     def latent_regularization(self) -> jax.Array:
         return (
             jnp.sum((1.0 - self.A) ** 2)
