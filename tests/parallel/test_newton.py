@@ -41,7 +41,12 @@ def _problem(seed: int = 0):
     return params, h0, xs
 
 
-CELLS = {"dense": (dense_cell, {}), "diagonal": (diagonal_cell, {"structure": Diagonal()})}
+#: cell, solver options: between them the two parallel scan methods (the CPU default, a loop, is
+#: what the rollout tests use)
+CELLS = {
+    "dense": (dense_cell, {"config": NewtonConfig(scan="associative")}),
+    "diagonal": (diagonal_cell, {"structure": Diagonal(), "config": NewtonConfig(scan="chunked")}),
+}
 
 
 @pytest.mark.parametrize("cell", sorted(CELLS))

@@ -19,7 +19,7 @@ from attractor.parallel import (
 )
 
 T, BATCH = 37, 3  # T not a power of two
-scan = jax.jit(affine_scan, static_argnames=("structure", "reverse"))
+scan = jax.jit(affine_scan, static_argnames=("structure", "reverse", "method"))
 sequential = jax.jit(sequential_affine, static_argnames=("structure", "reverse"))
 growth = jax.jit(log_growth, static_argnames=("structure",))
 STRUCTURES = {
@@ -42,11 +42,12 @@ def _random(structure, m: int, key) -> tuple:
 
 @pytest.mark.parametrize("name", sorted(STRUCTURES))
 @pytest.mark.parametrize("reverse", [False, True])
-def test_associative_scan_equals_sequential(name: str, reverse: bool) -> None:
+@pytest.mark.parametrize("method", ["associative", "chunked"])
+def test_parallel_scans_equal_sequential(name: str, reverse: bool, method: str) -> None:
     structure, m = STRUCTURES[name]
     with float64():
         a, b = _random(structure, m, jax.random.PRNGKey(len(name)))
-        parallel = np.asarray(scan(a, b, structure=structure, reverse=reverse))
+        parallel = np.asarray(scan(a, b, structure=structure, reverse=reverse, method=method))
         reference = sequential(a, b, structure=structure, reverse=reverse)
         np.testing.assert_allclose(parallel, reference, rtol=1e-12, atol=1e-12)
         # ... and the sequential recurrence with dense matrices, written out by hand.

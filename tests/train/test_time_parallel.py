@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from attractor._precision import float64
-from attractor.cli.main import main
 from attractor.errors import InputError
 from attractor.models import build_model, make_config
 from attractor.train import TrainConfig, make_objective, train
@@ -39,14 +38,14 @@ def _model(name: str, **hyper):
 #: one-step teacher forcing and with GTF (quasi-Newton: the observation's cross terms dropped).
 CASES = {
     "plrnn": ("plrnn", {"latent_dim": LATENT, "observation": "affine"}, 0.5),
-    "shplrnn-identity": ("shplrnn", {"latent_dim": OBS, "hidden_dim": 6}, 0.3),
     "paragru": ("paragru", {"hidden_dim": 5}, 1.0),
-    "paralstm": ("paralstm", {"hidden_dim": 5}, 1.0),
 }
 SLOW_CASES = {
     "shplrnn": ("shplrnn", {"latent_dim": LATENT, "hidden_dim": 6, "observation": "affine"}, 0.5),
+    "shplrnn-identity": ("shplrnn", {"latent_dim": OBS, "hidden_dim": 6}, 0.3),
     "alrnn": ("alrnn", {"latent_dim": LATENT, "observation": "affine"}, 0.5),
     "dendplrnn": ("dendplrnn", {"latent_dim": LATENT, "observation": "affine"}, 0.5),
+    "paralstm": ("paralstm", {"hidden_dim": 5}, 1.0),
     "paragru-gtf": ("paragru", {"hidden_dim": 5}, 0.5),
     "paralstm-gtf": ("paralstm", {"hidden_dim": 5}, 0.5),
 }
@@ -152,7 +151,10 @@ def test_models_without_a_jacobian_are_refused() -> None:
         TimeParallel(structure="sparse")
 
 
+@pytest.mark.slow
 def test_cli_trains_with_time_parallel(tmp_path, capsys) -> None:
+    from attractor.cli.main import main
+
     out = tmp_path / "run"
     code = 0
     try:

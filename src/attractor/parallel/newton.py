@@ -56,7 +56,7 @@ import jax
 import jax.numpy as jnp
 
 from attractor.errors import InputError
-from attractor.parallel.scan import affine_scan, log_growth
+from attractor.parallel.scan import SCAN_METHODS, affine_scan, log_growth
 from attractor.parallel.structure import Dense, Structure
 
 _DENSE = Dense()
@@ -85,6 +85,9 @@ class NewtonConfig:
         max_abs: an iterate with ``max|h|`` above this counts as diverged (overflow guard).
         fallback: run the sequential scan when Newton does not converge (else return the last
             iterate, with ``converged = False``).
+        scan: how the linear recurrence of each step is solved
+            (:func:`attractor.parallel.scan.affine_scan`'s ``method``; ``auto``: associative
+            scan on accelerators, a sequential loop on a CPU).
     """
 
     max_iterations: int = 10
@@ -92,6 +95,7 @@ class NewtonConfig:
     damping: float = 1.0
     max_abs: float = 1e8
     fallback: bool = True
+    scan: str = "auto"
 
     def __post_init__(self) -> None:
         if isinstance(self.max_iterations, bool) or not isinstance(self.max_iterations, int) \
@@ -104,6 +108,8 @@ class NewtonConfig:
             raise InputError(f"damping must lie in (0, 1], got {self.damping!r}")
         if not self.max_abs > 0:
             raise InputError(f"max_abs must be > 0, got {self.max_abs!r}")
+        if self.scan not in SCAN_METHODS:
+            raise InputError(f"scan must be one of {', '.join(SCAN_METHODS)}, got {self.scan!r}")
 
 
 class NewtonInfo(NamedTuple):
@@ -221,7 +227,7 @@ def _solve(f, f_all, jac_all, structure, params, h0, xs, init, config, tol, warn
 
     def newton_step(state: tuple) -> tuple:
         h, r, jac, _, _, k = state
-        delta = affine_scan(jac, -r, structure=structure)
+        delta = affine_scan(jac, -r, structure=structure, method=config.scan)
         h = h + config.damping * delta
         r, jac, rel, ok = evaluate(h)
         return h, r, jac, rel, ok, k + 1
@@ -264,7 +270,7 @@ def _adjoint(f, f_all, structure, params, h0, xs, hs, jac, g, config, tol, warn)
                                      structure.transpose(jac))
 
     def reverse(b: jax.Array) -> jax.Array:
-        return affine_scan(shifted, b, structure=structure, reverse=True)
+        return affine_scan(shifted, b, structure=structure, reverse=True, method=config.scan)
 
     def pull(lam: jax.Array) -> tuple[jax.Array, jax.Array, tuple]:
         grads = vjp(lam)

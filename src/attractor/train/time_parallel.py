@@ -57,7 +57,8 @@ class TimeParallel(Rollout):
         init: initial guess of the forced states: ``teacher`` (one step from each data-inferred
             state, ``force(F(encode(x_{t-1})), x_t, alpha_t)``), ``data`` (``encode(x_t)``) or
             ``zeros``.
-        max_iterations, tol, damping: Newton settings (:class:`attractor.parallel.NewtonConfig`).
+        max_iterations, tol, damping, scan: Newton settings
+            (:class:`attractor.parallel.NewtonConfig`).
     """
 
     structure: str = "model"
@@ -65,6 +66,7 @@ class TimeParallel(Rollout):
     max_iterations: int = 10
     tol: float | None = None
     damping: float = 1.0
+    scan: str = "auto"
 
     def __post_init__(self) -> None:
         if self.structure not in STRUCTURES:
@@ -76,7 +78,8 @@ class TimeParallel(Rollout):
         self.newton_config()  # validates the Newton settings
 
     def newton_config(self) -> NewtonConfig:
-        return NewtonConfig(max_iterations=self.max_iterations, tol=self.tol, damping=self.damping)
+        return NewtonConfig(max_iterations=self.max_iterations, tol=self.tol, damping=self.damping,
+                            scan=self.scan)
 
     def check(self, model: Any) -> None:
         require(model, TeacherForceable, by="the time-parallel rollout (--time-parallel)")
