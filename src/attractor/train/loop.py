@@ -124,7 +124,7 @@ def make_update(
     config: TrainConfig,
     optimizer: optax.GradientTransformation,
     static: Any,
-) -> Callable[[tuple, jax.Array], tuple[tuple, jax.Array]]:
+) -> Callable[[tuple, jax.Array], tuple[tuple, tuple[jax.Array, dict]]]:
     """One parameter update as a pure function ``(carry, key) -> (carry, (loss, stats))``.
 
     ``carry = (params, opt_state, obj_state, step, sampler)``; ``params``/``static`` are the
