@@ -10,8 +10,10 @@ Jacobian is block-bidiagonal (``I`` on the diagonal, ``-J_t`` below it, ``J_t = 
 
     delta_t = J_t delta_{t-1} - r_t,        delta_0 = 0,
 
-one associative scan (:func:`attractor.parallel.scan.affine_scan`, ``O(log T)`` depth), and the
-iterate moves to ``H + omega delta`` (``omega`` = ``damping``; ParaRNN's ``omega_sor``).
+one affine scan (:func:`attractor.parallel.scan.affine_scan`: an associative scan of ``O(log T)``
+depth on accelerators; on a CPU a loop, which measured faster there), and the iterate moves to
+``H + omega delta`` (``omega`` = ``damping``; ParaRNN's ``omega_sor``). The nonlinear step and
+its Jacobian are always evaluated for all time steps at once.
 Iterations stop when the largest residual falls below ``tol * (1 + max|h|)``, after
 ``max_iterations``, or when an iterate overflows (``max|h| > max_abs``) or turns NaN.
 
