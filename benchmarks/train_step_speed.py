@@ -146,7 +146,7 @@ class JaxSide:
 
     def one_step(self, key: jax.Array) -> float:
         t0 = time.perf_counter()
-        self.carry, loss = self.step_fn(self.carry, key)
+        self.carry, (loss, _) = self.step_fn(self.carry, key)
         loss.block_until_ready()
         return time.perf_counter() - t0
 

@@ -379,6 +379,15 @@ CASES = [
       match="readout_only"),  # fmt: skip
     C("train-gtf-on-esn", "train --system lorenz63 --model esn --objective gtf --out r",
       match="teacher_forcing"),  # fmt: skip
+    C("train-time-parallel-no-jacobian",
+      "train --system lorenz63 --model gru --objective onestep --time-parallel --out r",
+      match="lacks the 'jacobian' capability"),  # fmt: skip
+    C("train-time-parallel-freerun", "train --system lorenz63 --model gru --time-parallel --out r",
+      match="--time-parallel applies to the teacher-forcing objectives"),  # fmt: skip
+    C("train-time-parallel-ridge", "train --system lorenz63 --model esn --time-parallel --out r",
+      match="--time-parallel applies"),  # fmt: skip
+    C("train-time-parallel-value", "train --system lorenz63 --time-parallel=yes --out r",
+      match="time-parallel"),  # fmt: skip
     C("train-dt-negative", "train --system lorenz63 --dt -1 --out r", match="--dt"),
     C("train-n-test-tiny", "train --system lorenz63 --n-test 5 --out r", match="--n-test"),
     C("train-n-train-huge", "train --system lorenz63 --n-train 100000000000 --out r",

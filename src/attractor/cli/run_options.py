@@ -71,6 +71,10 @@ N_TRAIN_OPTION = typer.Option(100_000, "--n-train", help="Training points (--sys
 N_TEST_OPTION = typer.Option(100_000, "--n-test", help="Test points (--system).")
 NOISE_OPTION = typer.Option(0.05, "--noise", help="Observation noise std (--system).")
 SEED_OPTION = typer.Option(0, "--seed", help="Random seed (data, init, batches).")
+TIME_PARALLEL_OPTION = typer.Option(
+    False, "--time-parallel", help="Compute the teacher-forced rollout by parallel Newton over "
+    "time (teacher-forcing objectives; models with a Jacobian)."
+)
 SELECT_EVERY_OPTION = typer.Option(
     "10", "--select-every", help="Keep the model with the best validation D_stsp (tail of "
     "the training data), checked every N epochs; off keeps the last model."
@@ -80,7 +84,7 @@ SELECT_EVERY_OPTION = typer.Option(
 def run_spec_and_data(*, system, data, test_data, dt, model, settings, latent, hidden, pwl,
                       bases, observation, objective, objective_settings, alpha, tau, seq_len,
                       epochs, batch_noise, grad_clip, batch_size, lr, lr_end, n_train, n_test,
-                      noise, seed, select_every) -> tuple[Any, Any]:
+                      noise, seed, select_every, time_parallel=False) -> tuple[Any, Any]:
     """Validate the shared options; returns ``(RunSpec, PreparedData)``."""
     from attractor.models.registry import get_spec
 
@@ -92,6 +96,7 @@ def run_spec_and_data(*, system, data, test_data, dt, model, settings, latent, h
         spec_entry.name, hyper, objective, objective_settings or [], alpha=alpha, tau=tau,
         seq_len=seq_len, epochs=epochs, grad_clip=grad_clip, batch_size=batch_size, lr=lr,
         lr_end=lr_end, batch_noise=batch_noise, seed=seed, select_every=select_every,
+        time_parallel=time_parallel,
     )
     objective = run_spec.make_objective()  # validates the objective options
     prepared = _prepared_data(system, data, test_data, dt, n_train, n_test, noise, seed)
@@ -128,7 +133,7 @@ def _model_settings(spec: Any, pairs: list[str], shortcuts: dict[str, Any]) -> d
 
 def _run_spec(model: str, hyper: dict, objective: str | None, objective_pairs: list[str], *,
               alpha, tau, seq_len, epochs, grad_clip, batch_size, lr, lr_end, batch_noise, seed,
-              select_every) -> Any:
+              select_every, time_parallel=False) -> Any:
     from attractor.cli.params import parse_objective_settings
     from attractor.dsr.pipeline import AUTO, RunSpec
 
@@ -159,6 +164,7 @@ def _run_spec(model: str, hyper: dict, objective: str | None, objective_pairs: l
         seed=seed,
         select_every=None if select_every == "off" else _positive_text(select_every,
                                                                        "--select-every"),
+        time_parallel=time_parallel,
     )
 
 

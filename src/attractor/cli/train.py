@@ -51,6 +51,7 @@ def train_command(
     seed: int = o.SEED_OPTION,
     out: Path = typer.Option(..., "--out", help="Output model directory."),
     select_every: str = o.SELECT_EVERY_OPTION,
+    time_parallel: bool = o.TIME_PARALLEL_OPTION,
     checkpoint_every: int = typer.Option(50, "--checkpoint-every", help="Epochs between "
                                          "checkpoints (an interrupt also writes one)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the interrupted or finished "
@@ -64,7 +65,7 @@ def train_command(
     v.positive_int(checkpoint_every, "--checkpoint-every")
     if overwrite and resume:
         raise InputError("give --overwrite (start again) or --resume (continue), not both")
-    run_spec, prepared = o.run_spec_and_data(**shared)
+    run_spec, prepared = o.run_spec_and_data(**shared, time_parallel=time_parallel)
     _write(prepared, run_spec, out, resume=resume, overwrite=overwrite, plots=not no_plots,
            as_json=as_json, checkpoint_every=checkpoint_every)
 
@@ -125,7 +126,8 @@ def report(metrics: dict[str, Any], as_json: bool, out: Path | None) -> None:
 
         typer.echo(json_document(metrics))
         return
-    keys = ["D_stsp", "D_H", "PE", "lambda_max", "n_subregions", "train_seconds"]
+    keys = ["D_stsp", "D_H", "PE", "lambda_max", "n_subregions", "train_seconds",
+            "final_newton_iterations", "final_newton_fallbacks", "final_forced_lambda"]
     for key in keys:
         if key in metrics and metrics[key] is not None:
             value = metrics[key]

@@ -35,6 +35,9 @@ METRICS_FILE = "metrics.json"
 #: ``grad_clip="auto"`` takes the model recipe's clipping.
 AUTO = "auto"
 
+#: The objectives whose forced rollout a rollout strategy (e.g. time-parallel) computes.
+TEACHER_FORCING = ("gtf", "agtf", "stf", "onestep")
+
 
 @dataclasses.dataclass(frozen=True)
 class RunSpec:
@@ -54,6 +57,9 @@ class RunSpec:
             ``None`` keeps the last model.
         n_eval_runs: start points of the evaluation protocol.
         checkpoint_every: epochs between checkpoints (when a checkpoint directory is given).
+        time_parallel: compute the teacher-forced rollout by parallel Newton over time
+            (:class:`~attractor.train.time_parallel.TimeParallel`; teacher-forcing objectives and
+            models with a Jacobian only).
     """
 
     model: str = "shplrnn"
@@ -71,6 +77,7 @@ class RunSpec:
     select_every: int | None = 10
     n_eval_runs: int = 5
     checkpoint_every: int = 50
+    time_parallel: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -92,6 +99,13 @@ class RunSpec:
         name = self.objective or recipe.objective
         options = dict(recipe.objective_options) if name == recipe.objective else {}
         options.update(self.objective_options)
+        if self.time_parallel:
+            if name not in TEACHER_FORCING:
+                raise InputError(f"--time-parallel applies to the teacher-forcing objectives "
+                                 f"({', '.join(TEACHER_FORCING)}), not {name}")
+            from attractor.train.time_parallel import TimeParallel
+
+            options["rollout"] = TimeParallel()
         return make_objective(name, **options)
 
     def train_config(self) -> TrainConfig:

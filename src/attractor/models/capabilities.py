@@ -9,8 +9,9 @@ message naming the capability and the models that have it.
   over leading axes for array states); ``force(state, x, alpha)``: generalized teacher forcing,
   ``(1 - alpha) state + alpha encode(x)`` on the forced part (Hess et al., ICML 2023). With
   ``alpha = 1`` every step this is classical one-step teacher forcing.
-- :class:`HasJacobian` — ``jacobian(z)`` of the step for flat array states, and a factored
-  transpose product for the adjoint reverse pass and aGTF.
+- :class:`HasJacobian` — ``jacobian(z)`` of the step for flat array states, a factored
+  transpose product for the adjoint reverse pass and aGTF, and the Jacobian in the storage the
+  time-parallel solver scans (dense by default; diagonal for ParaGRU-style cells).
 - :class:`PiecewiseLinear` (implies :class:`HasJacobian`) — ``region_code(z)`` and
   ``region_system(z)``: the linear subregion of a state and the affine map ``z -> J z + c`` the
   step equals there (Brenner et al., NeurIPS 2024; Eisenmann et al., NeurIPS 2023, SCYFI).
@@ -29,6 +30,7 @@ import jax
 import jax.numpy as jnp
 
 from attractor.errors import InputError
+from attractor.parallel.structure import Dense, Structure
 
 
 class TeacherForceable(eqx.Module):
@@ -63,6 +65,18 @@ class HasJacobian(eqx.Module):
         """``J(z)^T v`` for ``v`` of shape ``(M,)``, from ``factors = jacobian_factors(z)``."""
         # A multiply-reduce rather than a matrix product: it fuses into one loop under vmap.
         return jnp.sum(factors * v[:, None], axis=0)
+
+    def jacobian_structure(self) -> Structure:
+        """How :meth:`structured_jacobian` stores ``J`` (:mod:`attractor.parallel.structure`).
+
+        The time-parallel rollout scans products of these matrices; dense by default. Cells whose
+        units interact only through their inputs declare a diagonal (or block) structure.
+        """
+        return Dense()
+
+    def structured_jacobian(self, z: jax.Array) -> Any:
+        """``J(z)`` in the storage of :meth:`jacobian_structure` (default: the dense matrix)."""
+        return self.jacobian(z)
 
 
 class PiecewiseLinear(HasJacobian):

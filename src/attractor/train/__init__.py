@@ -19,6 +19,7 @@ from attractor.train.objective import (
 from attractor.train.ridge import Ridge
 from attractor.train.rollout import Adjoint, AutoRollout, Rollout, Scan
 from attractor.train.teacher_forcing import OneStep, TeacherForcing
+from attractor.train.time_parallel import TimeParallel
 
 __all__ = [
     "Adjoint",
@@ -33,6 +34,7 @@ __all__ = [
     "Rollout",
     "Scan",
     "TeacherForcing",
+    "TimeParallel",
     "TrainConfig",
     "TrainResult",
     "make_objective",

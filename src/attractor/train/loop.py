@@ -124,21 +124,22 @@ def make_update(
     config: TrainConfig,
     optimizer: optax.GradientTransformation,
     static: Any,
-) -> Callable[[tuple, jax.Array], tuple[tuple, jax.Array]]:
-    """One parameter update as a pure function ``(carry, key) -> (carry, loss)``.
+) -> Callable[[tuple, jax.Array], tuple[tuple, tuple[jax.Array, dict]]]:
+    """One parameter update as a pure function ``(carry, key) -> (carry, (loss, stats))``.
 
     ``carry = (params, opt_state, obj_state, step, sampler)``; ``params``/``static`` are the
     trainable / fixed halves of the model. The update samples a batch, lets the objective update
     its state on the clean batch, adds the batch noise, and takes one optimiser step. It is what
-    an epoch scans over, and what the training-step benchmark times.
+    an epoch scans over, and what the training-step benchmark times. ``stats`` are the
+    objective's statistics of the update (:meth:`GradientObjective.loss_and_stats`).
     """
 
-    def loss_fn(params: Any, batch: jax.Array, obj_state: Any) -> jax.Array:
-        return objective.loss(eqx.combine(params, static), batch, obj_state)
+    def loss_fn(params: Any, batch: jax.Array, obj_state: Any) -> tuple[jax.Array, dict]:
+        return objective.loss_and_stats(eqx.combine(params, static), batch, obj_state)
 
-    grad_fn = jax.value_and_grad(loss_fn)
+    grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
 
-    def one_update(carry: tuple, key: jax.Array) -> tuple[tuple, jax.Array]:
+    def one_update(carry: tuple, key: jax.Array) -> tuple[tuple, tuple[jax.Array, dict]]:
         params, opt_state, obj_state, step, sampler = carry
         k_batch, k_noise = jax.random.split(key)
         clean = sampler.sample(k_batch, config.batch_size)
@@ -146,10 +147,10 @@ def make_update(
         batch = clean
         if config.noise_std > 0:
             batch = clean + config.noise_std * jax.random.normal(k_noise, clean.shape, clean.dtype)
-        loss, grads = grad_fn(params, batch, obj_state)
+        (loss, stats), grads = grad_fn(params, batch, obj_state)
         updates, opt_state = optimizer.update(grads, opt_state, params)
         params = eqx.apply_updates(params, updates)
-        return (params, opt_state, obj_state, step + 1, sampler), loss
+        return (params, opt_state, obj_state, step + 1, sampler), (loss, stats)
 
     return one_update
 
@@ -163,7 +164,8 @@ def make_epoch(
     """One compiled epoch: ``batches_per_epoch`` updates scanned in a single ``lax.scan``.
 
     ``run_epoch(params, opt_state, obj_state, step, sampler, key)`` returns the new
-    ``(params, opt_state, obj_state, step)``, the mean loss and whether all parameters are finite.
+    ``(params, opt_state, obj_state, step)``, the mean loss, whether all parameters are finite
+    and the epoch's statistics (:func:`epoch_stats`).
     """
     one_update = make_update(objective, config, optimizer, static)
 
@@ -171,13 +173,28 @@ def make_epoch(
     def run_epoch(params, opt_state, obj_state, step, sampler, key):
         keys = jax.random.split(key, config.batches_per_epoch)
         carry = (params, opt_state, obj_state, step, sampler)
-        carry, losses = jax.lax.scan(one_update, carry, keys)
+        carry, (losses, stats) = jax.lax.scan(one_update, carry, keys)
         params, opt_state, obj_state, step, _ = carry
         leaves = jax.tree_util.tree_leaves(params)
         finite = jnp.all(jnp.array([jnp.all(jnp.isfinite(x)) for x in leaves]))
-        return params, opt_state, obj_state, step, jnp.mean(losses), finite
+        return params, opt_state, obj_state, step, jnp.mean(losses), finite, epoch_stats(stats)
 
     return run_epoch
+
+
+def epoch_stats(stats: dict[str, jax.Array]) -> dict[str, jax.Array]:
+    """Per-epoch summary of per-update statistics ``(n_updates,)``: the mean of each, and for
+    Newton iterations also the maximum; a fallback flag becomes the count of updates that fell
+    back."""
+    out = {}
+    for name, values in stats.items():
+        if name == "newton_fallback":
+            out["newton_fallbacks"] = jnp.sum(values)
+            continue
+        out[name] = jnp.mean(values)
+        if name == "newton_iterations":
+            out["newton_iterations_max"] = jnp.max(values)
+    return out
 
 
 def check_series(model: Any, series: Sequence[np.ndarray] | np.ndarray) -> list[np.ndarray]:
@@ -290,12 +307,14 @@ def _gradient_training(
         for epoch in range(start_epoch + 1, config.epochs + 1):
             key, k_epoch = jax.random.split(key)
             new = run_epoch(params, opt_state, obj_state, step, sampler, k_epoch)
-            new_params, new_opt, new_obj, new_step, loss, finite = new
+            new_params, new_opt, new_obj, new_step, loss, finite, stats = new
             loss_value = float(loss)
             if not (bool(finite) and math.isfinite(loss_value)):
                 _raise_divergence(epoch, checkpoint_dir, last_good)
             params, opt_state, obj_state, step = new_params, new_opt, new_obj, new_step
-            info = objective.log_values(obj_state)
+            info = {**objective.log_values(obj_state),
+                    **{k: float(v) for k, v in stats.items()}}
+            _log_epoch(epoch, loss_value, info, config.batches_per_epoch)
             losses.append(loss_value)
             history.append(info)
             if bar is not None:
@@ -335,6 +354,23 @@ def _gradient_training(
         seconds=time.perf_counter() - t0,
         stopped_early=stopped_early,
     )
+
+
+def _log_epoch(epoch: int, loss: float, info: dict[str, float], updates: int) -> None:
+    """Debug line per epoch; a warning when a time-parallel rollout fell back."""
+    if "newton_iterations" in info:
+        log.info(
+            "epoch %d: loss %.4g, Newton iterations per update %.2f (max %d), forced lambda "
+            "%.3g", epoch, loss, info["newton_iterations"], int(info["newton_iterations_max"]),
+            info["forced_lambda"],
+        )
+    fallbacks = int(info.get("newton_fallbacks", 0))
+    if fallbacks:
+        log.warning(
+            "epoch %d: the time-parallel rollout did not converge in %d of %d updates and fell "
+            "back to the sequential scan (forced lambda %.3g; more forcing helps)",
+            epoch, fallbacks, updates, info["forced_lambda"],
+        )
 
 
 def _raise_divergence(epoch: int, checkpoint_dir: str | Path | None, last_good: int | None) -> None:

@@ -73,6 +73,13 @@ class GradientObjective(Objective):
     def loss(self, model: Any, batch: jax.Array, state: Any) -> jax.Array:
         """Scalar loss of ``model`` on ``batch`` ``(B, window, N)``."""
 
+    def loss_and_stats(
+        self, model: Any, batch: jax.Array, state: Any
+    ) -> tuple[jax.Array, dict[str, jax.Array]]:
+        """The loss and scalar statistics of one update, averaged per epoch by the loop and
+        logged with :meth:`log_values` (default: none)."""
+        return self.loss(model, batch, state), {}
+
     def update_state(self, state: Any, model: Any, batch: jax.Array, step: jax.Array) -> Any:
         """State before the update number ``step`` on (clean) ``batch``; default: unchanged."""
         return state

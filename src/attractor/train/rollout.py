@@ -10,7 +10,12 @@ and gradients; they differ in speed:
 - :class:`AutoRollout` (the default) — the adjoint where it is faster (models with at most
   ``max_parameters`` parameters that have a Jacobian), the scan otherwise.
 
-A parallel-in-time rollout (Newton over the whole sequence) plugs in here as one more strategy.
+- :class:`~attractor.train.time_parallel.TimeParallel` — Newton's method over the whole forced
+  sequence, each iteration one parallel scan (needs a Jacobian; see
+  :mod:`attractor.train.time_parallel`).
+
+A strategy may also report statistics of its work (:meth:`Rollout.predictions_and_stats`, e.g.
+Newton iterations); the training loop logs them per epoch.
 """
 
 from __future__ import annotations
@@ -32,6 +37,12 @@ class Rollout(abc.ABC):
     @abc.abstractmethod
     def predictions(self, model: Any, batch: jax.Array, alphas: jax.Array) -> jax.Array:
         """Forced one-step predictions ``(B, T, N)`` of ``batch`` ``(B, T+1, N)``."""
+
+    def predictions_and_stats(
+        self, model: Any, batch: jax.Array, alphas: jax.Array
+    ) -> tuple[jax.Array, dict[str, jax.Array]]:
+        """The predictions and scalar statistics of how they were computed (default: none)."""
+        return self.predictions(model, batch, alphas), {}
 
     def check(self, model: Any) -> None:  # noqa: B027 - optional hook
         """Raise :class:`InputError` if this strategy cannot run ``model``."""
