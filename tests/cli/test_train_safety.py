@@ -18,7 +18,7 @@ EXE = str(Path(sys.executable).parent / "attractor")
 TINY = ["--system", "lorenz63", "--n-train", "3000", "--n-test", "1000", "--hidden", "8",
         "--no-plots", "--seed", "3"]
 #: Long enough to be interrupted mid-way (a few seconds), short enough for the suite.
-LONG_EPOCHS = 100
+LONG_EPOCHS = 40
 _SLOW = [*TINY, "--batch-size", "64", "--seq-len", "100", "--checkpoint-every", "5"]
 LONG = [*_SLOW, "--epochs", str(LONG_EPOCHS)]
 #: For runs that are always interrupted: whatever the machine's load, they are still running.

@@ -183,3 +183,28 @@ def test_an_interrupt_keeps_every_finished_epoch_and_resumes_exactly(tmp_path) -
     assert resumed.losses == full.losses
     for x, y in zip(_params(full.model), _params(resumed.model), strict=True):
         np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("checkpoint_every", [2, 50])
+def test_an_interrupt_inside_the_callback_reruns_it_on_resume(tmp_path, checkpoint_every) -> None:
+    """The callback (best-model selection) belongs to its epoch: interrupted inside it, at a
+    checkpoint epoch or between checkpoints, the resumed run calls it again for that epoch, so
+    the callback sees every epoch exactly as in an uninterrupted run."""
+    cfg = dataclasses.replace(CFG, checkpoint_every=checkpoint_every)
+    seen_full: list[tuple[int, float]] = []
+    train(_model(), _data(), GTF, config=cfg, key=jax.random.PRNGKey(1),
+          callback=lambda epoch, m, loss, info: seen_full.append((epoch, loss)))
+
+    seen: list[tuple[int, float]] = []
+
+    def interrupted_in_epoch_4(epoch, m, loss, info):
+        if epoch == 4:
+            raise KeyboardInterrupt
+        seen.append((epoch, loss))
+
+    with pytest.raises(KeyboardInterrupt):
+        train(_model(), _data(), GTF, config=cfg, key=jax.random.PRNGKey(1),
+              checkpoint_dir=tmp_path, callback=interrupted_in_epoch_4)
+    train(_model(), _data(), GTF, config=cfg, key=jax.random.PRNGKey(1), checkpoint_dir=tmp_path,
+          resume=True, callback=lambda epoch, m, loss, info: seen.append((epoch, loss)))
+    assert seen == seen_full

@@ -291,16 +291,22 @@ def _gradient_training(
         start_epoch, losses, history = saved["epoch"], saved["losses"], saved["history"]
         last_good = start_epoch
         log.info("resumed from %s at epoch %d", checkpoint_dir, start_epoch)
-
+        if saved.get("callback_pending") and callback is not None and callback(
+            start_epoch, eqx.combine(params, static), losses[-1], history[-1]
+        ):
+            # The run was interrupted inside this epoch's callback: finish it first, as the
+            # uninterrupted run did, and stop if it says so.
+            start_epoch = config.epochs
     run_epoch = make_epoch(objective, config, optimizer, static)
     bar = _progress_bar(config.epochs, start_epoch) if progress else None
     stopped_early = False
     epoch = start_epoch
+    pending: int | None = None  # an epoch whose callback has not returned yet
 
     def save(epoch_done: int) -> None:
         state = (params, opt_state, obj_state, step, key)
         record = {"epoch": epoch_done, "losses": losses, "history": history,
-                  "objective": objective.describe()}
+                  "objective": objective.describe(), "callback_pending": pending == epoch_done}
         save_checkpoint(checkpoint_dir, state, record)
 
     try:
@@ -321,14 +327,19 @@ def _gradient_training(
                 postfix = {"loss": f"{loss_value:.4g}", **{k: f"{v:.3g}" for k, v in info.items()}}
                 bar.set_postfix(postfix, refresh=False)  # update() redraws, throttled
                 bar.update(1)
+            # The callback (e.g. best-model selection) belongs to the epoch: a checkpoint is
+            # written only after it returned, and an interrupt inside it marks it pending.
+            pending = epoch
+            stop = callback is not None and callback(
+                epoch, eqx.combine(params, static), loss_value, info
+            )
+            pending = None
             if checkpoint_dir is not None and (
-                epoch % config.checkpoint_every == 0 or epoch == config.epochs
+                epoch % config.checkpoint_every == 0 or epoch == config.epochs or stop
             ):
                 save(epoch)
                 last_good = epoch
-            if callback is not None and callback(
-                epoch, eqx.combine(params, static), loss_value, info
-            ):
+            if stop:
                 stopped_early = True
                 break
     except BaseException as interrupt:
@@ -338,7 +349,9 @@ def _gradient_training(
         # checkpoint, as the divergence message says.
         done = len(losses)
         interrupted = not isinstance(interrupt, Exception)
-        if interrupted and checkpoint_dir is not None and done and done != last_good:
+        if interrupted and checkpoint_dir is not None and done and (
+            done != last_good or pending is not None
+        ):
             save(done)
             log.warning("interrupted: checkpoint of epoch %d written to %s", done, checkpoint_dir)
         raise
