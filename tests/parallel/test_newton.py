@@ -58,7 +58,9 @@ def test_forward_equals_the_sequential_scan(cell: str) -> None:
         reference = jax.jit(lambda p, h, x: sequential_solve(f, p, h, x))(params, h0, xs)
         np.testing.assert_allclose(hs, reference, atol=1e-9)
         assert bool(info.converged) and not bool(info.fell_back)
-        assert 1 <= int(info.iterations) <= 8
+        # Newton converges quadratically on a contraction: a handful of iterations (4 and 5
+        # here), far below the cap of NewtonConfig().max_iterations = 10.
+        assert int(info.iterations) <= 6 < NewtonConfig().max_iterations
         assert float(info.residual) < 1e-10
         assert float(info.growth) < 0  # a contraction
 
@@ -107,7 +109,9 @@ def test_fallback_fires_and_is_reported(caplog) -> None:
             hs, info = solve(jnp.asarray(4.0), h0, xs)
             jax.effects_barrier()
         assert bool(info.fell_back) and not bool(info.converged)
-        assert 1 <= int(info.iterations) <= 5  # or fewer, when an iterate overflows
+        # The overflow guard stops it before the cap: the first iterate of the unforced
+        # logistic map already leaves the float range.
+        assert int(info.iterations) < config.max_iterations
         reference = jax.jit(lambda h, x: sequential_solve(logistic, 4.0, h, x))(h0, xs)
         np.testing.assert_array_equal(hs, reference)
         assert any("fell back to the sequential scan" in r.message for r in caplog.records)

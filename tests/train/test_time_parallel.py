@@ -75,7 +75,12 @@ def test_values_and_gradients_equal_the_scan(case: str) -> None:
         (loss_ref, _), grads_ref = _loss_and_grads(model, batch, alphas, Scan())
         (loss_new, stats), grads_new = _loss_and_grads(model, batch, alphas, TimeParallel())
         assert float(stats["newton_fallback"]) == 0  # the Newton path, not the fallback
-        assert 1 <= float(stats["newton_iterations"]) <= 10
+        if not case.endswith("-gtf"):
+            # Exact Newton (alpha = 1 on the forced part, or the full Jacobian): 2-4 iterations
+            # here, far below the cap of 10. The "-gtf" Para cases run quasi-Newton (diagonal
+            # Jacobian of a forced cell) and may take up to the cap; for them the check is that
+            # they converged without the fallback (above).
+            assert float(stats["newton_iterations"]) <= 5
         assert float(stats["forced_lambda"]) < 0
         np.testing.assert_allclose(loss_new, loss_ref, rtol=1e-9)
         for ref, new in zip(jax.tree_util.tree_leaves(grads_ref),
@@ -106,7 +111,7 @@ def test_chaotic_plrnn_converges_with_enough_forcing(alpha: float) -> None:
         rollout = TimeParallel(max_iterations=20)
         predictions, stats = jax.jit(rollout.predictions_and_stats)(model, batch, alphas)
         assert float(stats["newton_fallback"]) == 0
-        assert float(stats["newton_iterations"]) <= 20
+        assert float(stats["newton_iterations"]) <= 10  # 7 (alpha 0.6) and 2 (0.8); cap 20
         # |J_t| = 2 (1 - alpha): the forced exponent is ln 2 + ln(1 - alpha) exactly.
         np.testing.assert_allclose(stats["forced_lambda"], np.log(2 * (1 - alpha)), rtol=1e-6)
         # the residual test inside the solver passed; the values are the sequential ones up to
@@ -120,7 +125,9 @@ def test_too_weak_forcing_falls_back_and_says_so() -> None:
         model, batch = _tent_plrnn()
         alphas = jnp.full(batch.shape[1] - 1, 0.2)  # forced exponent ln(1.6) > 0
         predictions, stats = jax.jit(TimeParallel().predictions_and_stats)(model, batch, alphas)
-        assert float(stats["newton_fallback"]) == 1 and float(stats["newton_iterations"]) <= 10
+        assert float(stats["newton_fallback"]) == 1
+        # the overflow guard gives up before the cap of 10 iterations
+        assert float(stats["newton_iterations"]) < TimeParallel().max_iterations
         np.testing.assert_array_equal(predictions, Scan().predictions(model, batch, alphas))
 
 
@@ -138,7 +145,8 @@ def test_training_records_newton_statistics() -> None:
     last = result.history[-1]
     assert set(last) >= {"alpha", "newton_iterations", "newton_iterations_max",
                          "newton_fallbacks", "forced_lambda"}
-    assert 1 <= last["newton_iterations"] <= last["newton_iterations_max"] <= 10
+    # Mean over the epoch's updates <= its maximum, both well under the cap of 10 (4 here).
+    assert last["newton_iterations"] <= last["newton_iterations_max"] <= 6
     assert last["newton_fallbacks"] == 0 and np.isfinite(last["forced_lambda"])
 
 
