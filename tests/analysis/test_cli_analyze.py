@@ -9,22 +9,11 @@ import jax
 import numpy as np
 import pytest
 
-from attractor.cli.main import main
 from attractor.data.standardize import Standardizer
 from attractor.models import build_model, make_config, save_model
 
 SMALL = ["--steps", "600", "--starts", "64", "--lyapunov-steps", "500", "--dictionary-size",
          "20", "--json"]
-
-
-def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(args)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def model_dir(root: Path, name: str, **hyper) -> Path:
@@ -42,7 +31,9 @@ def model_dir(root: Path, name: str, **hyper) -> Path:
 
 
 @pytest.mark.parametrize("lyapunov", [False, pytest.param(True, marks=pytest.mark.slow)])
-def test_every_analysis_of_a_piecewise_linear_model(lyapunov: bool, tmp_path, capsys) -> None:
+def test_every_analysis_of_a_piecewise_linear_model(
+    run_cli, lyapunov: bool, tmp_path, capsys
+) -> None:
     """All analyses with their files and figures; the Lyapunov comparison (also tested on its
     own, test_lyapunov.py) only in the slow run."""
     directory = model_dir(tmp_path, "alrnn", latent_dim=4, n_pwl=2)
@@ -72,7 +63,7 @@ def test_every_analysis_of_a_piecewise_linear_model(lyapunov: bool, tmp_path, ca
 
 
 @pytest.mark.slow
-def test_gru_fixed_points(tmp_path, capsys) -> None:
+def test_gru_fixed_points(run_cli, tmp_path, capsys) -> None:
     directory = model_dir(tmp_path, "gru", hidden_dim=6, context_length=3)
     out = tmp_path / "gru-analysis"
     code, stdout, err = run_cli(
@@ -84,7 +75,7 @@ def test_gru_fixed_points(tmp_path, capsys) -> None:
     assert all(p["speed"] <= 1e-14 and p["region"] is None for p in doc["fixed_points"])
 
 
-def test_symbolic_dynamics_of_a_gru_is_refused(tmp_path, capsys) -> None:
+def test_symbolic_dynamics_of_a_gru_is_refused(run_cli, tmp_path, capsys) -> None:
     directory = model_dir(tmp_path, "gru", hidden_dim=6, context_length=3)
     code, stdout, err = run_cli(
         ["analyze", str(directory), "--symbolic", "--out", str(tmp_path / "x"), "--json"], capsys)

@@ -7,19 +7,6 @@ import json
 import numpy as np
 import pytest
 
-from attractor.cli.main import main
-
-
-def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(args)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 TINY = [
     "--epochs",
     "2",
@@ -35,7 +22,7 @@ TINY = [
 ]
 
 
-def test_train_eval_simulate_on_a_system(tmp_path, capsys) -> None:
+def test_train_eval_simulate_on_a_system(run_cli, tmp_path, capsys) -> None:
     out = tmp_path / "run"
     code, stdout, err = run_cli(
         [
@@ -75,7 +62,7 @@ def test_train_eval_simulate_on_a_system(tmp_path, capsys) -> None:
     assert x.shape == (500, 3) and np.isfinite(x).all()
 
 
-def test_train_alrnn_on_files_reports_subregions(tmp_path, capsys) -> None:
+def test_train_alrnn_on_files_reports_subregions(run_cli, tmp_path, capsys) -> None:
     t = np.arange(3000) * 0.05
     x = np.stack([np.sin(t), np.cos(t), np.sin(2 * t)], axis=1)
     np.save(tmp_path / "a.npy", x)
@@ -112,7 +99,7 @@ def test_train_alrnn_on_files_reports_subregions(tmp_path, capsys) -> None:
     assert metrics["n_subregions"] >= 1
 
 
-def test_errors_are_one_line_and_exit_2(tmp_path, capsys) -> None:
+def test_errors_are_one_line_and_exit_2(run_cli, tmp_path, capsys) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("1,2,3\n4,nan,6\n" + "1,2,3\n" * 50)
     code, stdout, err = run_cli(["train", "--data", str(bad), "--out", str(tmp_path / "o")], capsys)

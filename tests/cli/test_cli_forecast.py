@@ -11,22 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from attractor.cli.main import main
 from attractor.models import model_names
 
 TINY = ["--n-train", "1000", "--n-test", "600", "--epochs", "1", "--batch-size", "4",
         "--horizon", "20", "--windows", "2", "--select-every", "off", "--json"]
 KEYS = ("vpt_steps", "vpt_lyapunov", "nrmse", "smape", "D_stsp", "D_H")
-
-
-def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(args)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 #: One model per family in `make test`; every model in `make test-slow`.
@@ -37,7 +26,7 @@ CASES = [
 
 
 @pytest.mark.parametrize("model", CASES)
-def test_forecast_lorenz63_every_model(model: str, tmp_path, capsys) -> None:
+def test_forecast_lorenz63_every_model(run_cli, model: str, tmp_path, capsys) -> None:
     out = tmp_path / "fc"
     code, stdout, err = run_cli(
         ["forecast", "--system", "lorenz63", "--model", model, "--out", str(out), "--no-plots",
@@ -55,7 +44,7 @@ def test_forecast_lorenz63_every_model(model: str, tmp_path, capsys) -> None:
 @pytest.mark.parametrize("model", [
     pytest.param(m, marks=() if m == "alrnn" else pytest.mark.slow) for m in model_names()
 ])
-def test_forecast_lorenz96_with_spacetime_plot(model: str, tmp_path, capsys) -> None:
+def test_forecast_lorenz96_with_spacetime_plot(run_cli, model: str, tmp_path, capsys) -> None:
     out = tmp_path / "fc96"
     code, stdout, err = run_cli(
         ["forecast", "--system", "lorenz96", "--model", model, "--out", str(out), *TINY], capsys)

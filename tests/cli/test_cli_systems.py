@@ -6,20 +6,8 @@ import json
 
 import numpy as np
 
-from attractor.cli.main import main
 
-
-def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(args)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_list_json(capsys) -> None:
+def test_list_json(run_cli, capsys) -> None:
     code, out, _ = run_cli(["systems", "list", "--json"], capsys)
     assert code == 0
     rows = json.loads(out)
@@ -31,14 +19,14 @@ def test_list_json(capsys) -> None:
     assert "lorenz63" in {r["name"] for r in rows}
 
 
-def test_show_json(capsys) -> None:
+def test_show_json(run_cli, capsys) -> None:
     code, out, _ = run_cli(["systems", "show", "lorenz63", "--json"], capsys)
     assert code == 0
     doc = json.loads(out)
     assert doc["dim"] == 3 and doc["params"]["rho"] == 28.0
 
 
-def test_simulate_writes_float64(tmp_path, capsys) -> None:
+def test_simulate_writes_float64(run_cli, tmp_path, capsys) -> None:
     path = tmp_path / "x.npy"
     png = tmp_path / "x.png"
     code, _, err = run_cli(
@@ -65,7 +53,7 @@ def test_simulate_writes_float64(tmp_path, capsys) -> None:
     assert png.stat().st_size > 1000
 
 
-def test_lyapunov_lorenz63_within_3_percent(capsys) -> None:
+def test_lyapunov_lorenz63_within_3_percent(run_cli, capsys) -> None:
     code, out, err = run_cli(["systems", "lyapunov", "lorenz63", "--json"], capsys)
     assert code == 0, err
     doc = json.loads(out)
@@ -73,7 +61,7 @@ def test_lyapunov_lorenz63_within_3_percent(capsys) -> None:
     assert abs(sum(doc["spectrum"]) + (10 + 1 + 8 / 3)) < 0.05
 
 
-def test_unknown_system_is_one_line_exit_2(capsys) -> None:
+def test_unknown_system_is_one_line_exit_2(run_cli, capsys) -> None:
     code, _, err = run_cli(["systems", "show", "lorenz36"], capsys)
     assert code == 2
     assert err.startswith("error:") and err.count("\n") == 1 and "lorenz" in err
