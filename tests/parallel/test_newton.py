@@ -137,3 +137,25 @@ def test_overflow_stops_the_iterations() -> None:
 def test_bad_settings_are_input_errors(bad: dict) -> None:
     with pytest.raises(InputError):
         NewtonConfig(**bad)
+
+
+def test_matrix_products_are_traced_at_full_precision() -> None:
+    """GPUs multiply float32 matrices in TF32 by default, which stalls Newton above its float32
+    tolerance (every dense solve fell back on an H200): the solver's forward and adjoint products
+    must carry HIGHEST precision in the traced program (on any backend)."""
+    weights = 0.5 * jnp.eye(16)
+
+    def step(w, h, x):
+        return jnp.tanh(w @ h + x)
+
+    xs = jnp.ones((8, 2, 16))
+
+    def loss(w):
+        return jnp.sum(newton_solve(step, w, jnp.zeros((2, 16)), xs, warn=False)[0])
+
+    for program in (jax.make_jaxpr(loss)(weights), jax.make_jaxpr(jax.grad(loss))(weights)):
+        # every matrix product, nested loops included, as the printed program shows it
+        text = str(program)
+        n_products = text.count("dot_general[")
+        assert n_products >= 2
+        assert text.count("precision=(Precision.HIGHEST, Precision.HIGHEST)") == n_products

@@ -68,6 +68,12 @@ log = logging.getLogger(__name__)
 #: Default residual tolerance, relative to ``1 + max|h|``, by floating-point type.
 DEFAULT_TOL = {jnp.dtype(jnp.float32): 1e-5, jnp.dtype(jnp.float64): 1e-10}
 
+#: Matrix products inside the solver (the step, its Jacobians, the scans) in full float32 /
+#: float64. On GPUs float32 products default to TF32 (10-bit mantissa, relative error ~1e-3):
+#: the residual then stalls above the float32 tolerance and every dense solve fell back to the
+#: sequential scan on an H200 (2026-11-29). A no-op on CPUs.
+MATMUL_PRECISION = "highest"
+
 #: ``f(params, h (M,), x) -> h (M,)`` for one state and one input (any pytree).
 StepFn = Callable[[Any, jax.Array, Any], jax.Array]
 #: ``jacobian(params, h (M,), x)``: ``df/dh`` at ``h``, stored as the solver's structure says.
@@ -176,7 +182,8 @@ def newton_solve(
     tol = config.tol if config.tol is not None else DEFAULT_TOL.get(h0.dtype, 1e-5)
 
     def forward(params: Any, h0: jax.Array, xs: Any, init: jax.Array):
-        return _solve(f, f_all, jac_all, structure, params, h0, xs, init, config, tol, warn)
+        with jax.default_matmul_precision(MATMUL_PRECISION):
+            return _solve(f, f_all, jac_all, structure, params, h0, xs, init, config, tol, warn)
 
     @jax.custom_vjp
     def run(params: Any, h0: jax.Array, xs: Any, init: jax.Array):
@@ -189,8 +196,9 @@ def newton_solve(
 
     def run_bwd(residuals: tuple, cotangents: tuple):
         params, h0, xs, hs, jac = residuals
-        g_params, g_prev, g_xs = _adjoint(f, f_all, structure, params, h0, xs, hs, jac,
-                                          cotangents[0], config, tol, warn)
+        with jax.default_matmul_precision(MATMUL_PRECISION):
+            g_params, g_prev, g_xs = _adjoint(f, f_all, structure, params, h0, xs, hs, jac,
+                                              cotangents[0], config, tol, warn)
         return g_params, g_prev[0], g_xs, jnp.zeros_like(init)
 
     run.defvjp(run_fwd, run_bwd)
