@@ -89,10 +89,11 @@ def eval_command(
         f"{runs} generated runs of {x_test.shape[0]} steps",
         "--runs",
     )
+    from attractor.cli.train import report
     from attractor.dsr.evaluate import evaluate_model
 
     metrics = evaluate_model(model, x_test, dt=dt, n_runs=runs)
-    _report(metrics, as_json, None)
+    report(metrics, as_json, None)  # NaN (diverged runs) -> null: stdout stays JSON
 
 
 def simulate_command(
@@ -149,14 +150,3 @@ def simulate_command(
         typer.echo(json_document(doc))
         return
     typer.echo(f"wrote {out} ({traj.shape[0]} x {traj.shape[1]})")
-
-
-def _report(metrics: dict[str, Any], as_json: bool, out: Path | None) -> None:
-    if as_json:
-        from attractor.cli.output import json_document
-
-        typer.echo(json_document(metrics))  # NaN (diverged runs) -> null: stdout stays JSON
-        return
-    from attractor.cli.train import report
-
-    report(metrics, as_json, out)

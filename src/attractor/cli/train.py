@@ -120,7 +120,11 @@ def check_resume(run_dir: Any, current: dict[str, Any]) -> None:
 
 
 def report(metrics: dict[str, Any], as_json: bool, out: Path | None) -> None:
-    """Print the headline metrics (or all of them as one JSON document)."""
+    """Print the headline metrics (or all of them as one JSON document); the run's warnings
+    (:mod:`attractor.dsr.diagnostics`) go to stderr either way."""
+    for warning in metrics.get("warnings") or []:
+        typer.echo(f"warning: {warning['message']} Likely cause: {warning['cause']}. "
+                   f"Try: {', '.join(warning['try'])}.", err=True)
     if as_json:
         from attractor.cli.output import json_document
 

@@ -26,6 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from attractor.dsr.diagnostics import diagnose, null_reasons
 from attractor.metrics.lyapunov import max_lyapunov_exponent
 from attractor.metrics.protocol import evaluate_generated, generation_window
 from attractor.models.capabilities import PiecewiseLinear
@@ -124,7 +125,10 @@ def evaluate_model(
     point), their per-start values and medians/MADs over the ``n_runs`` start points, ``PE``
     (PE(``pe_steps``)), ``lambda_max`` (per time unit, via ``dt``) and, for piecewise-linear
     models, ``n_subregions`` (subregions visited by the protocol run). Diverged runs count as NaN
-    (null in JSON) and are left out of the medians (``n_valid_runs`` says how many remain).
+    (null in JSON) and are left out of the medians (``n_valid_runs`` says how many remain); every
+    null has a ``"<name>_reason"`` next to it, and ``"warnings"`` lists what
+    :func:`~attractor.dsr.diagnostics.diagnose` found (collapse, divergence, orbits leaving the
+    data range), each a dict with ``code``, ``message``, ``cause`` and ``try`` (flags).
     """
     x_test = np.asarray(x_test, dtype=np.float64)
     observed, states = generate_runs(model, x_test, n_runs)
@@ -159,7 +163,37 @@ def evaluate_model(
         n_pwl = getattr(model.config, "n_pwl", None)
         if n_pwl is not None:
             metrics["max_subregions"] = 2**n_pwl
-    return {k: _clean(v) for k, v in metrics.items()}
+    warnings = diagnose(x_test, list(observed), lam)
+    metrics = {k: _clean(v) for k, v in metrics.items()}
+    metrics = null_reasons(metrics, _reasons(observed, x_test, model, pe_steps, lam))
+    metrics["warnings"] = [w.to_dict() for w in warnings]
+    return metrics
+
+
+def _reasons(
+    observed: np.ndarray, x_test: np.ndarray, model: Any, pe_steps: int, lam: float
+) -> dict[str, str]:
+    """Why each metric of :func:`evaluate_model` may be missing, for this evaluation."""
+    finite = [bool(np.all(np.isfinite(run))) for run in observed]
+    bad = [k for k, ok in enumerate(finite) if not ok]
+    first = ("the protocol run from the first test point diverged (NaN/inf)" if not finite[0]
+             else "the generated run is constant in some dimension (a fixed point): its "
+             "spectrum or density is undefined")
+    starts = f"generated run(s) {', '.join(map(str, bad))} diverged (NaN/inf)" if bad else first
+    none_left = "no generated run stayed finite" if not any(finite) else first
+    too_short = len(x_test) <= int(model.context_length) - 1 + pe_steps
+    reasons = {
+        "D_stsp": first, "D_H": first, "D_stsp_starts": starts, "D_H_starts": starts,
+        "PE": (f"the test series ({len(x_test)} rows) is too short for {pe_steps}-step forecasts"
+               if too_short else f"the {pe_steps}-step forecasts diverged (NaN/inf)"),
+        "lambda_max": ("the Jacobian is singular along the orbit (a superstable fixed point): "
+                       "lambda_max = -inf" if lam == -np.inf
+                       else "the model's trajectory diverged during the Lyapunov estimate"),
+    }
+    for name in ("D_stsp", "D_H"):
+        for stat in ("median", "mad"):
+            reasons[f"{name}_starts_{stat}"] = none_left
+    return reasons
 
 
 def _clean(value: Any) -> Any:

@@ -22,6 +22,7 @@ import jax
 
 from attractor import __version__
 from attractor.dsr.data import PreparedData
+from attractor.dsr.diagnostics import null_reasons
 from attractor.dsr.evaluate import evaluate_model
 from attractor.dsr.selection import BestModelSelector, validation_tail
 from attractor.errors import InputError
@@ -228,6 +229,9 @@ def run(data: PreparedData, spec: RunSpec, **fit_options: Any) -> RunRecord:
             "attractor_version": __version__,
         }
     )
+    metrics = null_reasons(metrics, {
+        "final_loss": "no gradient steps (a closed-form fit)",
+    })
     obs_dim = data.train[0].shape[1]
     settings = spec.resolved(obs_dim)
     settings["objective"] = result.objective.describe()  # data-derived settings (STF tau)

@@ -1,0 +1,148 @@
+"""Say when a run failed: collapsed, diverged or left the data, and why a metric is missing.
+
+A trained model can score a number for every metric and still be useless: its free run settles
+on a fixed point or a small cycle while the data are chaotic, its variance is a fraction of the
+data's, or its orbits leave the region the data live in. :func:`diagnose` compares the protocol's
+generated runs with the test series (both standardised) and returns :class:`RunWarning` s with
+the likely cause and the flags to try; ``attractor train`` and ``eval`` print them and
+``metrics.json`` keeps them under ``"warnings"``.
+
+The checks (thresholds are the module constants below):
+
+- **diverged**: a generated run has NaN / inf values;
+- **left the data range**: a generated run reaches ``RANGE_FACTOR`` times the largest absolute
+  value of the test series (in standardised units);
+- **collapsed variance**: the generated variance, averaged over dimensions, is below
+  ``VARIANCE_RATIO`` times the data's;
+- **fixed point / cycle while the data are chaotic**: ``lambda_max <= LAMBDA_TOLERANCE`` (per time
+  unit) while the data's spectrum is broad (normalised spectral entropy of a Welch estimate above
+  ``BROAD_SPECTRUM``; a sine gives ~0.14, Lorenz-63 0.46, Rössler 0.37, Thomas 0.50).
+
+:func:`null_reasons` adds, for every metric that is ``None``, a ``"<name>_reason"`` entry next to
+it, so a missing value is never a bare ``null``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from scipy.signal import welch
+
+#: A generated run beyond this multiple of the data's largest absolute (standardised) value has
+#: left the region the data live in.
+RANGE_FACTOR = 3.0
+#: Generated variance (mean over dimensions) below this fraction of the data's: collapsed.
+VARIANCE_RATIO = 0.1
+#: Normalised spectral entropy above which the data count as broadband (chaotic-looking).
+BROAD_SPECTRUM = 0.3
+#: ``lambda_max`` (per time unit) at or below this counts as non-chaotic.
+LAMBDA_TOLERANCE = 0.0
+#: Welch segment length of the spectral entropy (shorter series use their own length).
+WELCH_SEGMENT = 1024
+
+_COLLAPSE_FLAGS = ("--epochs (train longer)", "--forcing agtf or a smaller --alpha",
+                   "--hidden (a wider model)", "--seed (another initialisation)")
+_DIVERGENCE_FLAGS = ("--grad-clip", "--lr (smaller)", "--select-every (keep a validated model)",
+                     "--batch-noise")
+
+
+@dataclasses.dataclass(frozen=True)
+class RunWarning:
+    """One diagnosed failure of a run."""
+
+    code: str
+    message: str
+    cause: str
+    flags: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "cause": self.cause,
+                "try": list(self.flags)}
+
+    def format(self) -> str:
+        return (f"warning: {self.message} Likely cause: {self.cause}. "
+                f"Try: {', '.join(self.flags)}.")
+
+
+def spectral_entropy(x: np.ndarray) -> float:
+    """Normalised Shannon entropy of the Welch power spectrum (DC dropped), mean over columns,
+    in [0, 1]: near 0 for a pure tone, 1 for white noise."""
+    x = np.asarray(x, np.float64)
+    segment = min(WELCH_SEGMENT, x.shape[0])
+    values = []
+    for column in x.T:
+        _, power = welch(column - column.mean(), nperseg=segment)
+        power = power[1:]
+        total = power.sum()
+        if power.size < 2 or not total > 0:
+            continue
+        p = power / total
+        values.append(float(-(p * np.log(np.where(p > 0, p, 1.0))).sum() / np.log(p.size)))
+    return float(np.mean(values)) if values else 0.0
+
+
+def diagnose(
+    x_test: np.ndarray, generated: Sequence[np.ndarray], lambda_max: float | None
+) -> list[RunWarning]:
+    """Warnings for the generated protocol runs ``(T, N)`` against the test series ``(T, N)``
+    (both standardised) and the model's largest Lyapunov exponent (per time unit)."""
+    x = np.asarray(x_test, np.float64)
+    runs = [np.asarray(r, np.float64) for r in generated]
+    warnings: list[RunWarning] = []
+    finite = [r for r in runs if np.all(np.isfinite(r))]
+    if len(finite) < len(runs):
+        warnings.append(RunWarning(
+            "diverged",
+            f"{len(runs) - len(finite)} of {len(runs)} generated runs diverged (NaN/inf).",
+            "the model's closed loop is unstable (exploding gradients, too weak forcing or a "
+            "checkpoint selected without validation)",
+            _DIVERGENCE_FLAGS,
+        ))
+    if not finite:
+        return warnings
+    data_max = float(np.max(np.abs(x)))
+    run_max = max(float(np.max(np.abs(r))) for r in finite)
+    if run_max > RANGE_FACTOR * data_max:
+        warnings.append(RunWarning(
+            "left_data_range",
+            f"generated orbits reach {run_max:.3g} (standardised units), {run_max / data_max:.1f}"
+            f"x the data's largest value {data_max:.3g}.",
+            "the model has a second, unbounded or spurious attractor outside the data",
+            _DIVERGENCE_FLAGS,
+        ))
+    ratio = float(np.median([np.mean(r.var(axis=0)) for r in finite]) / np.mean(x.var(axis=0)))
+    if ratio < VARIANCE_RATIO:
+        warnings.append(RunWarning(
+            "collapsed_variance",
+            f"the generated variance is {ratio:.2g} of the data's.",
+            "the model collapsed onto a fixed point or a small cycle",
+            _COLLAPSE_FLAGS,
+        ))
+    breadth = spectral_entropy(x)
+    non_chaotic = lambda_max is not None and lambda_max <= LAMBDA_TOLERANCE  # -inf included
+    if non_chaotic and breadth > BROAD_SPECTRUM:
+        kind = "a fixed point" if ratio < 1e-6 else "a fixed point or a cycle"
+        warnings.append(RunWarning(
+            "not_chaotic",
+            f"the model's lambda_max is {lambda_max:.3g} (its attractor is {kind}), but the "
+            f"data's spectrum is broad (spectral entropy {breadth:.2f} > {BROAD_SPECTRUM}).",
+            "training stopped before the model learned the chaotic dynamics, or the forcing "
+            "was too strong for the model to run freely",
+            _COLLAPSE_FLAGS,
+        ))
+    return warnings
+
+
+def null_reasons(metrics: dict[str, Any], reasons: dict[str, str]) -> dict[str, Any]:
+    """``metrics`` with a ``"<name>_reason"`` next to every ``None`` value (and every list with
+    ``None`` entries): the reason given in ``reasons``, else a generic one."""
+    out: dict[str, Any] = {}
+    for key, value in metrics.items():
+        out[key] = value
+        missing = value is None or (isinstance(value, list) and any(v is None for v in value))
+        if missing and not key.endswith("_reason") and f"{key}_reason" not in metrics:
+            out[f"{key}_reason"] = reasons.get(key, "could not be computed (non-finite value)")
+    return out

@@ -1,0 +1,116 @@
+"""Failed runs are said to have failed: collapse, divergence, orbits outside the data, and a
+reason next to every missing metric."""
+
+from __future__ import annotations
+
+import json
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from attractor.dsr import evaluate_model
+from attractor.dsr.diagnostics import (
+    BROAD_SPECTRUM,
+    diagnose,
+    null_reasons,
+    spectral_entropy,
+)
+from attractor.models import build_model, make_config
+
+
+def _chaotic(n: int = 6000) -> np.ndarray:
+    """Standardised Lorenz-63 (a broad spectrum)."""
+    from attractor.dsr import system_data
+
+    return system_data("lorenz63", n_train=n, n_test=n, noise=0.0, seed=0).test
+
+
+def _codes(warnings) -> set[str]:
+    return {w.code for w in warnings}
+
+
+def test_spectral_entropy_separates_a_tone_from_chaos_and_noise() -> None:
+    t = np.arange(8000) * 0.01
+    tone = spectral_entropy(np.sin(2 * np.pi * t)[:, None])
+    chaos = spectral_entropy(_chaotic())
+    noise = spectral_entropy(np.random.default_rng(0).standard_normal((8000, 2)))
+    assert tone < 0.2 < BROAD_SPECTRUM < chaos < noise
+    assert noise > 0.9
+
+
+def test_a_faithful_run_gives_no_warning() -> None:
+    x = _chaotic()
+    assert diagnose(x, [x, x[::-1]], lambda_max=0.9) == []
+
+
+def test_a_run_collapsed_to_a_fixed_point_is_diagnosed() -> None:
+    x = _chaotic()
+    fixed = np.tile(x.mean(axis=0), (len(x), 1))
+    warnings = diagnose(x, [fixed], lambda_max=-0.5)
+    assert _codes(warnings) == {"collapsed_variance", "not_chaotic"}
+    assert all(w.flags and w.cause for w in warnings)
+    assert "fixed point" in warnings[-1].message
+
+
+def test_a_small_cycle_on_chaotic_data_is_diagnosed() -> None:
+    x = _chaotic()
+    t = np.arange(len(x))
+    cycle = 0.1 * np.stack([np.sin(t / 20), np.cos(t / 20), np.sin(t / 10)], axis=1)
+    assert _codes(diagnose(x, [cycle], lambda_max=0.0)) == {"collapsed_variance", "not_chaotic"}
+
+
+def test_a_periodic_dataset_is_not_called_chaotic() -> None:
+    t = np.arange(6000) * 0.05
+    x = np.stack([np.sin(t), np.cos(t)], axis=1)
+    assert diagnose(x, [x], lambda_max=-0.01) == []  # a cycle that matches a cycle
+
+
+def test_diverged_and_escaping_runs_are_diagnosed() -> None:
+    x = _chaotic()
+    nan_run = x.copy()
+    nan_run[100] = np.nan
+    assert _codes(diagnose(x, [x, nan_run], lambda_max=0.9)) == {"diverged"}
+    assert _codes(diagnose(x, [10 * x], lambda_max=0.9)) == {"left_data_range"}
+    assert "2 of 2" in diagnose(x, [nan_run, nan_run], None)[0].message
+
+
+def test_null_reasons_sit_next_to_every_null() -> None:
+    out = null_reasons({"a": 1.0, "b": None, "c": [0.1, None], "d": None, "d_reason": "kept"},
+                       {"b": "why b"})
+    assert out["b_reason"] == "why b" and out["c_reason"] and out["d_reason"] == "kept"
+    assert "a_reason" not in out
+    assert list(out).index("b_reason") == list(out).index("b") + 1
+
+
+def test_evaluate_model_warns_about_a_collapsed_model_and_explains_its_nulls() -> None:
+    """A PLRNN whose weights are zeroed maps everything to its bias: a fixed point."""
+    x = _chaotic(3000)
+    model = build_model(make_config("plrnn", obs_dim=3, latent_dim=3), key=jax.random.PRNGKey(0))
+    model = eqx.tree_at(lambda m: (m.A, m.W), model, (jnp.zeros_like(model.A),
+                                                      jnp.zeros_like(model.W)))
+    m = evaluate_model(model, x, dt=0.01, n_runs=2, lyapunov_steps=500, lyapunov_transient=50)
+    assert {w["code"] for w in m["warnings"]} >= {"collapsed_variance", "not_chaotic"}
+    assert m["D_H"] == pytest.approx(1.0)  # a constant run shares no spectrum with the data
+    assert m["lambda_max"] is None and "superstable" in m["lambda_max_reason"]  # log 0
+    for key, value in m.items():
+        if value is None:
+            assert m[f"{key}_reason"], key
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_the_cli_report_prints_warnings_to_stderr(as_json: bool, capsys) -> None:
+    from attractor.cli.train import report
+
+    x = _chaotic(3000)
+    warning = diagnose(x, [np.zeros_like(x)], lambda_max=-1.0)[0]
+    report({"D_stsp": 1.0, "warnings": [warning.to_dict()]}, as_json, None)
+    captured = capsys.readouterr()
+    assert captured.err.startswith("warning: the generated variance")
+    assert "Try: --epochs" in captured.err
+    if as_json:  # stdout stays one JSON document, the warnings inside it
+        assert json.loads(captured.out)["warnings"][0]["code"] == "collapsed_variance"
+    else:
+        assert "warning" not in captured.out
