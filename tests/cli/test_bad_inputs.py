@@ -355,6 +355,7 @@ CASES = [
       match="unknown model"),  # fmt: skip
     C("train-epochs-zero", "train --system lorenz63 --epochs 0 --out r", match="--epochs"),
     C("train-epochs-word", "train --system lorenz63 --epochs many --out r", match="--epochs"),
+    C("train-seq-len-word", "train --system lorenz63 --seq-len long --out r", match="--seq-len"),
     C("train-latent-zero", "train --system lorenz63 --latent 0 --out r", match="--latent"),
     C("train-hidden-on-plrnn", "train --system lorenz63 --model plrnn --hidden 5 --out r",
       match="--hidden"),  # fmt: skip

@@ -129,3 +129,30 @@ def test_errors_are_one_line_and_exit_2(run_cli, tmp_path, capsys) -> None:
     assert code == 2 and "exactly one of" in err
     code, _, err = run_cli(["eval", str(tmp_path / "nowhere")], capsys)
     assert code == 2 and "not a model directory" in err
+
+
+def test_seq_len_auto_is_derived_printed_and_saved(run_cli, tmp_path, capsys) -> None:
+    out = tmp_path / "auto"
+    tiny = [a if a != "50" else "auto" for a in TINY]  # --seq-len auto
+    code, stdout, err = run_cli(["train", "--system", "rossler", "--model", "shplrnn", "--out",
+                                 str(out), "--json", *tiny], capsys)
+    assert code == 0, err
+    line = next(x for x in err.splitlines() if x.startswith("derived from the data"))
+    n = int(line.split("--seq-len ")[1].split()[0])
+    assert 230 <= n <= 260  # 2.5 x Rössler's ~99-sample turn
+    run = json.loads((out / "config.json").read_text())["metadata"]["run"]
+    assert run["objective"]["seq_len"] == n
+    assert run["objective"]["derived"]["seq_len"].startswith(f"{n} (2.5 x")
+
+
+def test_seq_len_auto_out_of_range_is_refused_before_any_work(run_cli, tmp_path, capsys) -> None:
+    t = np.arange(20_000)
+    slow = np.stack([np.sin(2 * np.pi * t / 1000), np.cos(2 * np.pi * t / 1000)], 1)
+    np.save(tmp_path / "slow.npy", slow)
+    out = tmp_path / "never"
+    code, stdout, err = run_cli(["train", "--data", str(tmp_path / "slow.npy"), "--dt", "0.01",
+                                 "--seq-len", "auto", "--out", str(out)], capsys)
+    assert code == 2 and stdout == ""
+    assert err.strip().splitlines() == [err.strip()]  # one line
+    assert "automatic --seq-len 2500" in err and "set --seq-len N" in err
+    assert not out.exists()

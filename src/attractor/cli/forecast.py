@@ -45,7 +45,7 @@ def forecast_command(
     objective_settings: list[str] = o.OBJECTIVE_SETTINGS_OPTION,
     alpha: float = o.ALPHA_OPTION,
     tau: int = o.TAU_OPTION,
-    seq_len: int = o.SEQ_LEN_OPTION,
+    seq_len: str = o.SEQ_LEN_OPTION,
     epochs: str = o.EPOCHS_OPTION,
     batch_noise: float = o.BATCH_NOISE_OPTION,
     grad_clip: str = o.GRAD_CLIP_OPTION,
@@ -83,6 +83,9 @@ def forecast_command(
         v.positive_float(lyapunov, "--lyapunov")
     run_spec, prepared = o.run_spec_and_data(**shared)
     lam = lyapunov if lyapunov is not None else _system_lyapunov(system)
+    from attractor.cli.train import print_derived
+
+    print_derived(run_spec, prepared)
     _run(prepared, run_spec, out, context_rows, horizon_steps, windows, lam, threshold,
          overwrite=overwrite, plots=not no_plots, as_json=as_json)
 

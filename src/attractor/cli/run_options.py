@@ -56,7 +56,10 @@ OBJECTIVE_SETTINGS_OPTION = typer.Option(
 )
 ALPHA_OPTION = typer.Option(None, "--alpha", help="GTF alpha (constant) or aGTF start.")
 TAU_OPTION = typer.Option(None, "--tau", help="STF interval in steps (default: from data).")
-SEQ_LEN_OPTION = typer.Option(None, "--seq-len", help="Teacher-forcing window T (default 200).")
+SEQ_LEN_OPTION = typer.Option(
+    None, "--seq-len", metavar="<int|auto>",
+    help="Teacher-forcing window T (default 200); auto: 2.5 oscillation periods of the data "
+         "(printed and saved with the run).")
 EPOCHS_OPTION = typer.Option("auto", "--epochs", help="Epochs of 50 updates, or auto (the "
     "model's recipe: 800; alrnn 2000).")
 BATCH_NOISE_OPTION = typer.Option(0.0, "--batch-noise", help="Gaussian noise std added to "
@@ -138,6 +141,8 @@ def _run_spec(model: str, hyper: dict, objective: str | None, objective_pairs: l
     from attractor.dsr.pipeline import AUTO, RunSpec
 
     options = parse_objective_settings(objective_pairs)
+    if seq_len is not None:
+        seq_len = v.auto_or_positive_int(seq_len, "--seq-len") or "auto"
     for flag, key, value in (("--alpha", "alpha", alpha), ("--tau", "tau", tau),
                              ("--seq-len", "seq_len", seq_len)):
         if value is not None:

@@ -38,7 +38,7 @@ def train_command(
     objective_settings: list[str] = o.OBJECTIVE_SETTINGS_OPTION,
     alpha: float = o.ALPHA_OPTION,
     tau: int = o.TAU_OPTION,
-    seq_len: int = o.SEQ_LEN_OPTION,
+    seq_len: str = o.SEQ_LEN_OPTION,
     epochs: str = o.EPOCHS_OPTION,
     batch_noise: float = o.BATCH_NOISE_OPTION,
     grad_clip: str = o.GRAD_CLIP_OPTION,
@@ -80,6 +80,7 @@ def _write(prepared, run_spec, out: Path, *, resume: bool, overwrite: bool, plot
     from attractor.dsr.pipeline import run, write_run
 
     run_spec = dataclasses.replace(run_spec, checkpoint_every=checkpoint_every)
+    print_derived(run_spec, prepared)
     current = run_fingerprint(prepared, run_spec)
     with OutputDirectory(out, overwrite=overwrite, resume=resume) as run_dir:
         check_resume(run_dir, current)
@@ -89,6 +90,13 @@ def _write(prepared, run_spec, out: Path, *, resume: bool, overwrite: bool, plot
                          progress=not as_json)
             write_run(record, run_dir.staging, x_test=prepared.test, plots=plots)
     report(record.metrics, as_json, out)
+
+
+def print_derived(run_spec: Any, prepared: Any) -> None:
+    """Say on stderr which settings the data decide (e.g. ``--seq-len auto``), before training;
+    the same values are saved in ``config.json`` (``run.objective.derived``)."""
+    for name, note in run_spec.make_objective().prepare(prepared.train).derived().items():
+        typer.echo(f"derived from the data: --{name.replace('_', '-')} {note}", err=True)
 
 
 def run_fingerprint(prepared: Any, run_spec: Any) -> dict[str, Any]:

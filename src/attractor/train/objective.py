@@ -45,6 +45,10 @@ class Objective:
         """This objective with data-dependent settings resolved (e.g. an STF interval)."""
         return self
 
+    def derived(self) -> dict[str, str]:
+        """Settings :meth:`prepare` read from the data: name -> value and how it was derived."""
+        return {}
+
     def describe(self) -> dict[str, Any]:
         """JSON-ready settings (saved with the model, compared on ``--resume``)."""
         out = {"objective": self.name}

@@ -35,6 +35,41 @@ from attractor.train.rollout import AutoRollout, Rollout
 
 log = logging.getLogger(__name__)
 
+#: ``seq_len="auto"``: the window spans this many oscillation periods of the data
+#: (:func:`attractor.data.timescales.timescales`); Lorenz-63 at dt 0.01 (81 samples) gives 202,
+#: the GTF paper's 200.
+SEQ_LEN_PERIODS = 2.5
+#: ``seq_len="auto"`` without an oscillation in the data (the GTF paper's setting).
+DEFAULT_SEQ_LEN = 200
+#: An automatic window outside this range is refused (set ``--seq-len`` instead).
+SEQ_LEN_RANGE = (20, 2000)
+AUTO = "auto"
+
+
+def automatic_seq_len(series: Sequence[np.ndarray]) -> tuple[int, str]:
+    """``seq_len`` for ``seq_len="auto"`` from the longest series, and how it was derived.
+
+    Raises:
+        InputError: the derived window is outside :data:`SEQ_LEN_RANGE` or longer than the data
+            allow; the message names ``--seq-len``, which overrides it.
+    """
+    from attractor.data.timescales import timescales
+
+    longest = np.asarray(max(series, key=len))
+    period = timescales(longest).period
+    if period is None:
+        return DEFAULT_SEQ_LEN, "no oscillation in the data's autocorrelation: the default"
+    n = int(round(SEQ_LEN_PERIODS * period))
+    how = f"{SEQ_LEN_PERIODS:g} x the data's oscillation period of {period:g} samples"
+    lo, hi = SEQ_LEN_RANGE
+    if not lo <= n <= hi:
+        raise InputError(f"the automatic --seq-len {n} ({how}) is outside [{lo}, {hi}]; "
+                         "set --seq-len N")
+    if n + 1 > len(longest):
+        raise InputError(f"the automatic --seq-len {n} ({how}) needs {n + 1} rows, the longest "
+                         f"training series has {len(longest)}; set --seq-len N")
+    return n, how
+
 
 @dataclasses.dataclass(frozen=True)
 class TeacherForcing(GradientObjective):
@@ -49,20 +84,25 @@ class TeacherForcing(GradientObjective):
     """
 
     forcing: ForcingConfig = ForcingConfig()
-    seq_len: int = 200
+    seq_len: int | str = DEFAULT_SEQ_LEN
     rollout: Rollout = AutoRollout()
     lambda_latent: float = 0.0
     lambda_obs: float = 0.0
+    #: how :meth:`prepare` derived settings from the data (name -> explanation)
+    notes: tuple[tuple[str, str], ...] = dataclasses.field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", self.forcing.method)
-        if isinstance(self.seq_len, bool) or not isinstance(self.seq_len, int) or self.seq_len < 1:
-            raise InputError(f"seq_len must be a positive integer, got {self.seq_len!r}")
+        n = self.seq_len
+        if n != AUTO and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+            raise InputError(f"seq_len must be a positive integer or 'auto', got {n!r}")
         if not (self.lambda_latent >= 0 and self.lambda_obs >= 0):
             raise InputError("regularisation weights must be >= 0")
 
     @property
     def window(self) -> int:
+        if self.seq_len == AUTO:
+            raise InputError("seq_len 'auto' is set from the data by prepare() first")
         return self.seq_len + 1
 
     def check(self, model: Any) -> None:
@@ -78,13 +118,23 @@ class TeacherForcing(GradientObjective):
         self.rollout.check(model)
 
     def prepare(self, series: Sequence[np.ndarray]) -> TeacherForcing:
-        """Fill in an automatic STF interval from the data (Mikhaeil et al. 2022 heuristic)."""
+        """Fill in the settings left to the data: an automatic STF interval (Mikhaeil et al.
+        2022 heuristic) and ``seq_len="auto"`` (:func:`automatic_seq_len`)."""
+        out, notes = self, dict(self.notes)
         if self.forcing.method == "stf" and self.forcing.tau is None:
-            longest = max(series, key=len)
-            tau = int(estimate_forcing_interval(np.asarray(longest)))
-            log.info("estimated STF forcing interval tau = %d steps", tau)
-            return dataclasses.replace(self, forcing=dataclasses.replace(self.forcing, tau=tau))
-        return self
+            tau = int(estimate_forcing_interval(np.asarray(max(series, key=len))))
+            out = dataclasses.replace(out, forcing=dataclasses.replace(self.forcing, tau=tau))
+            notes["tau"] = f"{tau} (the data's autocorrelation / mutual-information time)"
+        if self.seq_len == AUTO:
+            n, how = automatic_seq_len(series)
+            out = dataclasses.replace(out, seq_len=n)
+            notes["seq_len"] = f"{n} ({how})"
+        for name, note in notes.items():
+            log.info("derived from the data: %s = %s", name, note)
+        return dataclasses.replace(out, notes=tuple(notes.items()))
+
+    def derived(self) -> dict[str, str]:
+        return dict(self.notes)
 
     def init_state(self) -> jax.Array:
         return jnp.asarray(self.forcing.initial_alpha(), dtype=jnp.float32)
@@ -125,6 +175,7 @@ class TeacherForcing(GradientObjective):
             "rollout": self.rollout.describe(),
             "lambda_latent": self.lambda_latent,
             "lambda_obs": self.lambda_obs,
+            **({"derived": dict(self.notes)} if self.notes else {}),
         }
 
 
@@ -148,7 +199,7 @@ _SCHEME_ONLY = {"tau": ("stf",), "update_every": ("agtf",), "gamma": ("agtf",),
 def _factory(method: str):
     def make(
         *,
-        seq_len: int = 200,
+        seq_len: int | str = DEFAULT_SEQ_LEN,
         rollout: Rollout | None = None,
         lambda_latent: float = 0.0,
         lambda_obs: float = 0.0,
