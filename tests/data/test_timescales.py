@@ -47,6 +47,8 @@ def test_chaotic_oscillators_give_their_rotation_period() -> None:
 def test_first_recurrence_needs_a_minimum_then_a_high_enough_maximum() -> None:
     assert first_recurrence(np.array([1.0, 0.5, 0.0, 0.3, 0.2])) == 3
     assert first_recurrence(np.array([1.0, 0.5, 0.0, 0.05, 0.0])) is None  # below 0.1
+    # a small bump first (Thomas' shoulder), then the recurrence
+    assert first_recurrence(np.array([1.0, 0.3, -0.1, -0.05, -0.4, 0.0, 0.2, 0.1])) == 6
     assert first_recurrence(np.array([1.0, 0.8, 0.6, 0.4])) is None  # never turns
 
 

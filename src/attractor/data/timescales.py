@@ -56,17 +56,17 @@ class Timescales:
 
 
 def first_recurrence(curve: np.ndarray, min_height: float = MIN_RECURRENCE) -> int | None:
-    """Lag of the first local maximum after the first local minimum of an autocorrelation
-    ``curve`` (indexed by lag), if it reaches ``min_height``; ``None`` otherwise."""
+    """Lag of the first local maximum of an autocorrelation ``curve`` (indexed by lag) that
+    follows its first local minimum and reaches ``min_height`` (smaller bumps on the way, e.g.
+    the shoulder of Thomas' autocorrelation, are passed over); ``None`` if there is none."""
     c = np.asarray(curve, np.float64)
     k = 1
     while k < len(c) - 1 and not (c[k] <= c[k - 1] and c[k] < c[k + 1]):
         k += 1  # descend to the first minimum
-    while k < len(c) - 1 and not (c[k] >= c[k - 1] and c[k] > c[k + 1]):
-        k += 1  # climb to the next maximum
-    if k >= len(c) - 1 or not np.isfinite(c[k]) or c[k] < min_height:
-        return None
-    return k
+    for j in range(k + 1, len(c) - 1):
+        if c[j] >= c[j - 1] and c[j] > c[j + 1] and c[j] >= min_height:
+            return j
+    return None
 
 
 def noise_level(x: np.ndarray) -> float:
