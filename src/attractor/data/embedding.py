@@ -68,19 +68,19 @@ def positive_int(value: Any, name: str) -> int:
     return int(value)
 
 
-def as_trajectories(x: Any) -> list[np.ndarray]:
+def as_trajectories(x: Any, name: str = "x") -> list[np.ndarray]:
     """One series or a list/tuple of arrays (several trajectories,
     :func:`~attractor.data.dataset.is_trajectory_list`) as validated ``(T, d)`` float64 arrays
-    of equal ``d``."""
+    of equal ``d``; messages call them ``name`` (``name[i]``)."""
     from attractor.data.dataset import is_trajectory_list
 
     items = list(x) if is_trajectory_list(x) else [x]
     if not items:
-        raise InputError("x: empty list, expected at least one series")
-    series = [validate_series(s, name=f"x[{i}]" if len(items) > 1 else "x", min_rows=2)
+        raise InputError(f"{name}: empty list, expected at least one series")
+    series = [validate_series(s, name=f"{name}[{i}]" if len(items) > 1 else name, min_rows=2)
               for i, s in enumerate(items)]
     if len({s.shape[1] for s in series}) > 1:
-        raise InputError("x: trajectories have different numbers of columns")
+        raise InputError(f"{name}: trajectories have different numbers of columns")
     return series
 
 
@@ -258,18 +258,20 @@ def choose_embedding(
     fnn_threshold: float = FNN_THRESHOLD,
     e1_threshold: float = E1_THRESHOLD,
     min_rows: int = 100,
+    name: str = "x",
 ) -> DelayEmbedding:
     """The delay embedding of ``x`` (one series or a list of trajectories, ``(T, d)`` each):
     ``m`` and ``tau`` as given, the others estimated from ``x`` (module docstring).
 
     ``tau`` is estimated on the longest trajectory; ``m`` on all of them pooled, searching
     ``m = 1 ..`` up to ``max_dim`` or as far as ``min_rows`` rows remain after the window.
+    Messages call the data ``name``.
 
     Raises:
         InputError: invalid series or settings; an estimate outside its range (no decorrelation
             lag within ``max_lag``, no ``m <= max_dim``); too few rows for the embedding.
     """
-    series = as_trajectories(x)
+    series = as_trajectories(x, name)
     if method not in ("fnn", "cao"):
         raise InputError(f"method must be 'fnn' or 'cao', got {method!r}")
     max_dim, max_lag = positive_int(max_dim, "max_dim"), positive_int(max_lag, "max_lag")
@@ -279,13 +281,13 @@ def choose_embedding(
     if m is not None:
         m = positive_int(m, "m")
         if len(longest) - (m - 1) * tau < min_rows:
-            raise _window_error("x", len(longest), m, tau, min_rows)
+            raise _window_error(name, len(longest), m, tau, min_rows)
         return DelayEmbedding(m, tau, longest.shape[1], tau_method=tau_method)
     # the curves read m + 1 (Cao: m + 2) delays of the longest series
     extra = 1 if method == "fnn" else 2
     searchable = min(max_dim, (len(longest) - min_rows) // tau + 1 - extra)
     if searchable < 1:
-        raise _window_error("x", len(longest), 1 + extra, tau, min_rows)
+        raise _window_error(name, len(longest), 1 + extra, tau, min_rows)
     threshold = fnn_threshold if method == "fnn" else e1_threshold
     limit = "" if searchable == max_dim else f" (all that {len(longest)} rows allow)"
     m, scores = _choose_m(series, tau, searchable, method, threshold, limit)
