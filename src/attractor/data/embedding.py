@@ -107,11 +107,15 @@ def delay_embed(x: Any, m: int, tau: int, *, name: str = "x", min_rows: int = 1)
             or fewer than ``min_rows`` rows left after the window (the message says which ``m``
             would fit).
     """
-    m, tau = positive_int(m, "m"), positive_int(tau, "tau")
-    x = validate_series(x, name=name, min_rows=1)
-    rows, window = x.shape[0], (m - 1) * tau
-    if rows - window < max(int(min_rows), 1):
-        raise _window_error(name, rows, m, tau, max(int(min_rows), 1))
+    return _embed(validate_series(x, name=name, min_rows=1), positive_int(m, "m"),
+                  positive_int(tau, "tau"), name, min_rows)
+
+
+def _embed(x: np.ndarray, m: int, tau: int, name: str, min_rows: int) -> np.ndarray:
+    """:func:`delay_embed` of a validated ``(T, d)`` array."""
+    rows, window, min_rows = x.shape[0], (m - 1) * tau, max(int(min_rows), 1)
+    if rows - window < min_rows:
+        raise _window_error(name, rows, m, tau, min_rows)
     n = rows - window
     return np.concatenate([x[window - k * tau : window - k * tau + n] for k in range(m)], axis=1)
 
@@ -166,7 +170,7 @@ class DelayEmbedding:
             raise InputError(f"{name}: {x.shape[1]} columns, but the delay embedding "
                              f"(m={self.m}, tau={self.tau}) applies to {self.input_dim}-column "
                              "data")
-        return delay_embed(x, self.m, self.tau, name=name, min_rows=min_rows)
+        return _embed(x, self.m, self.tau, name, min_rows)
 
     def standardizer(self, observed: Any) -> Any:
         """The standardiser of the embedded series given that of the observed one: mean and std
