@@ -8,6 +8,14 @@ Issue 3's acceptance runs, exactly as a user types them (CLI defaults unless giv
 Targets for that command: median D_stsp <= 0.25, D_H <= 0.10, lambda_max within 10 % of 0.906,
 each run inside 10 minutes on the 2-core CPU. Everything after ``--`` goes to ``attractor train``;
 each run writes ``<outdir>/seed<S>``.
+
+Issue 11's acceptance runs, Lorenz-63 observed through x only and delay-embedded (the metrics are
+then on the embedded test series; the chosen embedding is printed per seed):
+
+    .venv/bin/python benchmarks/dsr_cli_runs.py --seeds 0 1 2 -- \
+        --system lorenz63 --observe 0 --embed auto --model shplrnn --forcing agtf
+
+Target: D_H <= 0.15.
 """
 
 from __future__ import annotations
@@ -58,6 +66,9 @@ def main() -> None:
         metrics["wall_seconds"] = wall
         rows.append((seed, metrics))
         shown = "  ".join(f"{k} {metrics[k]:.4g}" for k in KEYS if metrics.get(k) is not None)
+        embedding = json.loads((out / "config.json").read_text())["metadata"].get("embedding")
+        if embedding:
+            shown += f"  embedding m={embedding['m']} tau={embedding['tau']}"
         print(f"seed {seed}: {shown}  wall {wall:.0f} s", flush=True)
     print("command: attractor train " + " ".join(train_args) + " --seed S --out DIR --json")
     for key in (*KEYS, "wall_seconds"):

@@ -170,6 +170,8 @@ horizon = 10
 PICKLE = pickle.dumps({"weights": list(range(2000))})
 CSV_NAN = "x,y,z\n1,2,3\n4,nan,6\n" + "1,2,3\n" * 50
 GOOD = np.random.default_rng(1).normal(size=(400, 3))
+LONG = np.random.default_rng(2).normal(size=(1000, 3))
+EMBEDDING = {"kind": "delay_embedding", "m": 3, "tau": 2, "input_dim": 1}
 
 CASES = [
     # --- the entry point and global flags
@@ -265,6 +267,18 @@ CASES = [
       match="d.npy"),  # fmt: skip
     C("eval-data-one-row", "eval model --data one.npy", setup=[model(), npy("one.npy", GOOD[:1])],
       match="one.npy"),  # fmt: skip
+    C("eval-embedded-data-columns", "eval model --data two.npy",
+      setup=[model(config=set_in("metadata.embedding", EMBEDDING)), npy("two.npy", GOOD[:, :2])],
+      match="two.npy: 2 columns, but the delay embedding (m=3, tau=2) applies to 1-column data"),
+    C("eval-embedded-data-short", "eval model --data short.npy",
+      setup=[model(config=set_in("metadata.embedding", EMBEDDING)), npy("short.npy", GOOD[:4, 0])],
+      match="4 rows are too few for a delay embedding with m=3, tau=2"),
+    C("eval-embedding-wrong-size", "eval model --json",
+      setup=[model(config=set_in("metadata.embedding", {**EMBEDDING, "m": 2}))],
+      match="the delay embedding gives 2 columns, the model has 3"),
+    C("simulate-embedding-corrupt", "simulate model --steps 5 --out g.npy",
+      setup=[model(config=set_in("metadata.embedding", {**EMBEDDING, "tau": 0}))],
+      match="embedding tau must be a positive integer"),
     C("eval-data-inf", "eval model --data inf.npy",
       setup=[model(), npy("inf.npy", np.where(GOOD > 2, np.inf, GOOD))],
       match="inf.npy"),  # fmt: skip
@@ -401,6 +415,37 @@ CASES = [
     C("train-into-existing-model", "train --system lorenz63 --out model --json",
       setup=[model()], match="--overwrite"),  # fmt: skip
     C("train-unknown-system", "train --system lorenz36 --out r", match="unknown system"),
+    C("train-embed-three-parts", "train --system lorenz63 --embed 3,4,5 --out r",
+      match="--embed must be auto, M or M,TAU"),  # fmt: skip
+    C("train-embed-word", "train --system lorenz63 --embed three --out r",
+      match="--embed must be auto, M or M,TAU"),  # fmt: skip
+    C("train-embed-empty-tau", "train --system lorenz63 --embed 3, --out r",
+      match="--embed must be auto, M or M,TAU"),  # fmt: skip
+    C("train-embed-m-zero", "train --system lorenz63 --embed 0 --out r",
+      match="--embed 0: m must be a positive integer"),  # fmt: skip
+    C("train-embed-tau-negative", "train --system lorenz63 --embed 3,-2 --out r --json",
+      match="--embed 3,-2: tau must be a positive integer"),  # fmt: skip
+    C("train-embed-window-too-long", "train --data long.npy --embed 50,10 --out r",
+      setup=[npy("long.npy", LONG)],
+      match="--embed 50,10: test data: 200 rows are too few for a delay embedding with m=50, "
+            "tau=10"),  # fmt: skip
+    C("train-embed-m-too-large", "train --data long.npy --embed 1000,1 --out r",
+      setup=[npy("long.npy", LONG)],
+      match="training data: 800 rows are too few for a delay embedding with m=1000, tau=1: its "
+            "window (m-1)*tau = 999 rows leaves 0, fewer than 100; at most m=701 fits"),
+    C("train-embed-auto-noise", "train --data noise.npy --embed auto --out r",
+      setup=[npy("noise.npy", LONG[:, 0])],
+      match="no embedding dimension m <= 10 brings the false-neighbour fraction to 0.03"),
+    C("train-embed-auto-hint", "train --data noise.npy --embed auto --out r",
+      setup=[npy("noise.npy", LONG[:, 0])], match="; set them with --embed M,TAU"),
+    C("train-observe-out-of-range", "train --system lorenz63 --observe 3 --out r",
+      match="--observe 3: lorenz63 has coordinates 0..2"),  # fmt: skip
+    C("train-observe-twice", "train --system lorenz63 --observe 0,0 --out r",
+      match="each given once"),  # fmt: skip
+    C("train-observe-word", "train --system lorenz63 --observe x --out r",
+      match="--observe must be comma-separated coordinates"),  # fmt: skip
+    C("train-observe-with-data", "train --data long.npy --observe 0 --out r",
+      setup=[npy("long.npy", LONG)], match="--observe applies to --system only"),
     # --- forecast
     C("forecast-no-out", "forecast --system lorenz63", match="--out"),
     C("forecast-horizon-zero", "forecast --system lorenz63 --horizon 0 --out f",
@@ -415,6 +460,8 @@ CASES = [
       match="unknown model"),  # fmt: skip
     C("forecast-into-existing", "forecast --system lorenz63 --out model", setup=[model()],
       match="--overwrite"),  # fmt: skip
+    C("forecast-embed-tau-zero", "forecast --system lorenz63 --embed auto,0 --out f",
+      match="--embed auto,0: tau must be a positive integer"),  # fmt: skip
     # --- analyze
     C("analyze-no-arguments", "analyze", match="Missing argument"),
     C("analyze-nothing-to-do", "analyze model --out a --json", setup=[model()],

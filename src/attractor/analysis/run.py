@@ -185,6 +185,7 @@ def analyze_model(
     standardizer: Any = None,
     dt: float = 1.0,
     system: str | None = None,
+    state_observed: bool = True,
 ) -> AnalysisResult:
     """Run the analyses of ``options`` on ``model`` (module docstring).
 
@@ -195,6 +196,10 @@ def analyze_model(
         standardizer: the training data's standardisation (to report original units).
         dt: the data's sampling step (Lyapunov exponents per time unit).
         system: the catalogue system the data came from, if any.
+        state_observed: whether the model observes the system's state coordinates; ``False``
+            (some coordinates only, or delay coordinates) skips the comparison with the
+            system's equilibria, which live in other coordinates. Lyapunov exponents are
+            compared either way (a delay embedding preserves them).
     """
     if options.cycles or options.symbolic:
         require(model, PiecewiseLinear, by="--cycles" if options.cycles else "--symbolic")
@@ -215,7 +220,8 @@ def analyze_model(
         table, method = _fixed_points(model, states, options, standardizer)
         result.fixed_points, result.fixed_point_method = table, method
         result.directions = unstable_directions(model, table, example)
-        sys_table = _system_table(system, observed.shape[1], standardizer, options)
+        sys_table = _system_table(system if state_observed else None, observed.shape[1],
+                                  standardizer, options)
         if sys_table is not None:
             result.system_fixed_points = sys_table
             result.matches = match_equilibria(sys_table, table)

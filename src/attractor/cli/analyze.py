@@ -140,8 +140,10 @@ def _run(directory: Path, options: dict[str, Any], out: Path, *, overwrite: bool
     system = source.get("system") if isinstance(source, dict) else None
     dt = float(metadata.get("dt", 1.0)) if isinstance(metadata.get("dt"), int | float) else 1.0
     with OutputDirectory(out, overwrite=overwrite, keep_partial=False) as run_dir:
+        partial = "embedding" in metadata or (isinstance(source, dict) and "observe" in source)
         result = analyze_model(model, start, options=AnalysisOptions(**options), standardizer=std,
-                               dt=dt, system=system if isinstance(system, str) else None)
+                               dt=dt, system=system if isinstance(system, str) else None,
+                               state_observed=not partial)
         document = {"directory": str(directory), **result.to_dict()}
         staging = run_dir.staging
         write_json(staging / "analysis.json", document)

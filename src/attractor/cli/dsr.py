@@ -1,4 +1,9 @@
-"""``attractor eval`` and ``attractor simulate`` (``train`` is in :mod:`attractor.cli.train`)."""
+"""``attractor eval`` and ``attractor simulate`` (``train`` is in :mod:`attractor.cli.train`).
+
+A run trained with ``--embed`` lives in delay coordinates: ``eval`` embeds its test data (a raw
+``--data`` file or the regenerated system data) with the run's embedding before standardising;
+``simulate`` generates delay vectors (column ``k·d + j``: coordinate ``j`` delayed by ``k·tau``).
+"""
 
 from __future__ import annotations
 
@@ -20,20 +25,22 @@ def eval_command(
     data: Path = typer.Option(
         None,
         "--data",
-        help="Test file (raw units); default: regenerate the training system's test data.",
+        help="Test file (raw units, as observed: a run trained with --embed embeds it); "
+        "default: regenerate the training system's test data.",
     ),
     runs: int = typer.Option(5, "--runs", help="Generated runs for median/MAD."),
     as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
 ) -> None:
     """Evaluate a trained model on test data (D_stsp, D_H, PE, lambda_max)."""
     from attractor.cli import validate as check
-    from attractor.cli.modeldir import load_checked, read_config, state_width
+    from attractor.cli.modeldir import load_checked, read_config, read_embedding, state_width
 
     runs = check.positive_int(runs, "--runs")
     if data is not None and not data.is_file():
         raise InputError(f"--data {data}: no such file")
     payload = read_config(directory)
     meta = payload.get("metadata", {})
+    embedding = read_embedding(meta, f"{directory}/config.json")
     dt = check.positive_float(meta.get("dt", 1.0), f"{directory}/config.json: dt")
     source = meta.get("data", {})
     if data is None:
@@ -70,18 +77,23 @@ def eval_command(
 
     model, std = load_checked(directory, load)
     if raw is not None:
-        if raw.shape[1] != model.obs_dim:
+        if embedding is None and raw.shape[1] != model.obs_dim:
             raise InputError(
                 f"--data {data}: {raw.shape[1]} columns, but the model in {directory} "
                 f"was trained on {model.obs_dim}"
             )
+        if embedding is not None:  # names the columns it needs, or the m that would fit
+            raw = embedding.apply(raw, name=f"--data {data}")
         x_test = std.transform(raw)
     else:
         from attractor.dsr.data import system_data
 
         x_test = system_data(
-            source["system"], n_train=n_train, n_test=n_test, noise=noise, seed=seed, dt=data_dt
+            source["system"], n_train=n_train, n_test=n_test, noise=noise, seed=seed, dt=data_dt,
+            observe=source.get("observe"),
         ).test
+        if embedding is not None:  # standardising commutes with the embedding
+            x_test = embedding.apply(x_test, name="the regenerated test data")
     if runs > x_test.shape[0]:
         raise InputError(f"--runs {runs}: more runs than test points ({x_test.shape[0]})")
     check.check_allocation(
@@ -103,16 +115,18 @@ def simulate_command(
     x0: str = typer.Option(
         None,
         "--x0",
-        help="Start point as comma-separated numbers (data units); default: the first test point.",
+        help="Start point as comma-separated numbers (data units; for a run trained with "
+        "--embed, its m x d delay coordinates); default: the first test point.",
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --out file."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
-    """Run a trained model freely and save the trajectory in data units (row 0 = start)."""
+    """Run a trained model freely and save the trajectory in data units (row 0 = start; delay
+    coordinates for a run trained with --embed)."""
     import numpy as np
 
     from attractor.cli import validate as check
-    from attractor.cli.modeldir import check_model_dir, load_checked, state_width
+    from attractor.cli.modeldir import check_model_dir, load_checked, read_embedding, state_width
     from attractor.cli.output import atomic_write, json_document, prepare_output_file
 
     steps = check.positive_int(steps, "--steps")
@@ -145,8 +159,12 @@ def simulate_command(
 
         raise DivergenceError(f"{directory}: the model's trajectory diverged (NaN/inf)")
     atomic_write(out, lambda tmp: save_series(tmp, traj))
+    embedding = read_embedding(spec["metadata"], f"{directory}/config.json")
     if as_json:
         doc = {"out": str(out), "rows": int(traj.shape[0]), "columns": int(traj.shape[1])}
+        if embedding is not None:
+            doc["embedding"] = embedding.to_dict()
         typer.echo(json_document(doc))
         return
-    typer.echo(f"wrote {out} ({traj.shape[0]} x {traj.shape[1]})")
+    where = "" if embedding is None else f"; delay coordinates, {embedding.describe()}"
+    typer.echo(f"wrote {out} ({traj.shape[0]} x {traj.shape[1]}{where})")

@@ -56,6 +56,8 @@ def forecast_command(
     n_test: int = o.N_TEST_OPTION,
     noise: float = o.NOISE_OPTION,
     seed: int = o.SEED_OPTION,
+    embed: str = o.EMBED_OPTION,
+    observe: str = o.OBSERVE_OPTION,
     select_every: str = o.SELECT_EVERY_OPTION,
     context: str = typer.Option("auto", "--context", help="Context rows the model warms up on "
                                 "before each forecast, or auto (the model's context length)."),
@@ -82,6 +84,7 @@ def forecast_command(
     if lyapunov is not None:
         v.positive_float(lyapunov, "--lyapunov")
     run_spec, prepared = o.run_spec_and_data(**shared)
+    o.announce_embedding(prepared, as_json)
     lam = lyapunov if lyapunov is not None else _system_lyapunov(system)
     from attractor.cli.train import print_derived
 
@@ -123,8 +126,7 @@ def _run(prepared, run_spec, out: Path, context, horizon, windows, lam, threshol
         scores.update(model=run_spec.model, train_seconds=fitted.seconds,
                       selected_epoch=fitted.selected_epoch)
         staging = run_dir.staging
-        save_model(staging, fitted.model, {"standardizer": prepared.standardizer.to_dict(),
-                                           "dt": prepared.dt, "data": prepared.source,
+        save_model(staging, fitted.model, {**prepared.metadata(),
                                            "run": {"spec": run_spec.to_dict()}})
         write_json(staging / "forecast.json", scores)
         np.save(staging / "forecast.npy", series["forecast"])

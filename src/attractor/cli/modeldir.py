@@ -88,6 +88,10 @@ def _check_metadata(config_path: Path, metadata: dict[str, Any], obs_dim: int) -
         raise InputError(
             f"{config_path}: the standardisation has {std.dim} columns, the model {obs_dim}"
         )
+    embedding = read_embedding(metadata, config_path)
+    if embedding is not None and embedding.output_dim != obs_dim:
+        raise InputError(f"{config_path}: the delay embedding gives {embedding.output_dim} "
+                         f"columns, the model has {obs_dim}")
     x0 = metadata.get("x0")
     if x0 is not None:
         ok = isinstance(x0, list) and len(x0) == obs_dim
@@ -98,11 +102,24 @@ def _check_metadata(config_path: Path, metadata: dict[str, Any], obs_dim: int) -
             raise InputError(f'{config_path}: "x0" must be a list of {obs_dim} finite numbers')
 
 
+def read_embedding(metadata: dict[str, Any], config_path: str | Path) -> Any:
+    """The run's :class:`~attractor.data.embedding.DelayEmbedding`, or None if it has none."""
+    if "embedding" not in metadata:
+        return None
+    from attractor.data.embedding import DelayEmbedding
+
+    try:
+        return DelayEmbedding.from_dict(metadata["embedding"])
+    except InputError as err:
+        raise InputError(f"{config_path}: {err}") from None
+
+
 def check_model_dir(directory: str | Path) -> dict[str, Any]:
     """Validate a model directory without loading its weights; returns the parsed config.
 
     Besides the model itself, the metadata that ``eval`` and ``simulate`` use (the data
-    standardisation, the default start point ``x0``) must be present and consistent.
+    standardisation, the delay embedding if any, the default start point ``x0``) must be present
+    and consistent.
 
     Raises:
         InputError: naming the directory or file and what is wrong (see the module docstring).
@@ -179,4 +196,4 @@ def load_checked(directory: str | Path, loader: Callable[[Path], T], *, precheck
         ) from None
 
 
-__all__ = ["check_model_dir", "load_checked", "read_config", "state_width"]
+__all__ = ["check_model_dir", "load_checked", "read_config", "read_embedding", "state_width"]

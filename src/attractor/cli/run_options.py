@@ -1,6 +1,9 @@
 """Options shared by the commands that train a model (``train``, ``forecast``), and turning them
 into a :class:`~attractor.dsr.pipeline.RunSpec` and prepared data — validated before any work.
 
+``--embed`` turns the (observed) data into delay coordinates (:mod:`attractor.data.embedding`),
+chosen on the training data; ``--observe`` keeps only some coordinates of a ``--system``.
+
 Model flags come from the registry: ``--model NAME`` picks the model, ``--set KEY=VALUE`` sets any
 hyperparameter of its config (typed by the config), and ``--latent`` / ``--hidden`` / ``--pwl`` /
 ``--bases`` / ``--observation`` are shortcuts for the common ones. Everything not given comes from
@@ -78,6 +81,17 @@ TIME_PARALLEL_OPTION = typer.Option(
     False, "--time-parallel", help="Compute the teacher-forced rollout by parallel Newton over "
     "time (teacher-forcing objectives; models with a Jacobian)."
 )
+EMBED_OPTION = typer.Option(
+    None, "--embed", help="Delay-embed the data: auto (tau from the autocorrelation / mutual "
+    "information, m by false nearest neighbours), M (tau auto) or M,TAU, chosen on the training "
+    "data and saved in config.json. The model then lives in the delay coordinates (m x the data's "
+    "columns, newest first): metrics, forecasts and simulate output are in them, and eval "
+    "embeds a raw --data file itself."
+)
+OBSERVE_OPTION = typer.Option(
+    None, "--observe", help="Keep only these coordinates of --system, comma-separated, 0-based "
+    "(e.g. 0: Lorenz-63 through x only)."
+)
 SELECT_EVERY_OPTION = typer.Option(
     "10", "--select-every", help="Keep the model with the best validation D_stsp (tail of "
     "the training data), checked every N epochs; off keeps the last model."
@@ -87,7 +101,8 @@ SELECT_EVERY_OPTION = typer.Option(
 def run_spec_and_data(*, system, data, test_data, dt, model, settings, latent, hidden, pwl,
                       bases, observation, objective, objective_settings, alpha, tau, seq_len,
                       epochs, batch_noise, grad_clip, batch_size, lr, lr_end, n_train, n_test,
-                      noise, seed, select_every, time_parallel=False) -> tuple[Any, Any]:
+                      noise, seed, select_every, embed=None, observe=None,
+                      time_parallel=False) -> tuple[Any, Any]:
     """Validate the shared options; returns ``(RunSpec, PreparedData)``."""
     from attractor.models.registry import get_spec
 
@@ -102,7 +117,11 @@ def run_spec_and_data(*, system, data, test_data, dt, model, settings, latent, h
         time_parallel=time_parallel,
     )
     objective = run_spec.make_objective()  # validates the objective options
-    prepared = _prepared_data(system, data, test_data, dt, n_train, n_test, noise, seed)
+    embedding = _embed_setting(embed)
+    prepared = _prepared_data(system, data, test_data, dt, n_train, n_test, noise, seed,
+                              _observe_setting(observe, system))
+    if embedding is not None:
+        prepared = _embedded(prepared, embed, *embedding)
     config = run_spec.model_config(prepared.train[0].shape[1])  # validates the hyperparameters
     objective.check(_shape_only(config))  # e.g. GTF on an echo state network, before any work
     return run_spec, prepared
@@ -173,7 +192,7 @@ def _run_spec(model: str, hyper: dict, objective: str | None, objective_pairs: l
     )
 
 
-def _prepared_data(system, data, test_data, dt, n_train, n_test, noise, seed) -> Any:
+def _prepared_data(system, data, test_data, dt, n_train, n_test, noise, seed, observe) -> Any:
     from attractor.dsr.data import file_data, system_data
 
     if (system is None) == (not data):
@@ -192,14 +211,86 @@ def _prepared_data(system, data, test_data, dt, n_train, n_test, noise, seed) ->
         dim = get(system).dim
         v.check_allocation(4 * (n_train + n_test) * dim, f"the {n_train + n_test} x {dim} data",
                            "--n-train/--n-test")
-        return system_data(system, n_train=n_train, n_test=n_test, noise=noise, seed=seed, dt=dt)
+        return system_data(system, n_train=n_train, n_test=n_test, noise=noise, seed=seed, dt=dt,
+                           observe=observe)
     if test_data is not None and any(_same_file(test_data, d) for d in data):
         raise InputError(f"--test-data {test_data} is also a --data file: the test set would "
                          "leak into training")
     return file_data(data, test=test_data, dt=dt if dt is not None else 1.0)
 
 
+def _embedded(prepared: Any, text: str, m: int | None, tau: int | None) -> Any:
+    """``prepared`` in the delay coordinates that ``--embed`` asks for (chosen on the training
+    data)."""
+    from attractor.data.embedding import choose_embedding
+    from attractor.dsr.data import MIN_ROWS, embed_data
+
+    try:
+        embedding = choose_embedding(prepared.train, m=m, tau=tau, min_rows=MIN_ROWS,
+                                     name="training data")
+    except InputError as err:
+        hint = "" if m is not None and tau is not None else "; set them with --embed M,TAU"
+        raise InputError(f"--embed {text}: {err}{hint}") from None
+    rows = sum(len(x) for x in prepared.train) + len(prepared.test)
+    v.check_allocation(3 * rows * embedding.output_dim,
+                       f"the embedded data ({rows} x {embedding.output_dim})", "--embed")
+    try:
+        return embed_data(prepared, embedding)
+    except InputError as err:
+        raise InputError(f"--embed {text}: {err}") from None
+
+
+def announce_embedding(prepared: Any, as_json: bool) -> None:
+    """Say which delay embedding was chosen (on stderr with ``--json``: stdout is the document)."""
+    if prepared.embedding is not None:
+        e = prepared.embedding
+        typer.echo(f"delay embedding: {e.describe()}; the model sees {e.output_dim} columns",
+                   err=as_json)
+
+
 # ---------------------------------------------------------------------- small parsers
+def _embed_setting(text: str | None) -> tuple[int | None, int | None] | None:
+    """``--embed auto | M | M,TAU`` (either part may be ``auto``) as ``(m, tau)``, None = auto."""
+    if text is None:
+        return None
+    parts = [p.strip().lower() for p in text.split(",")]
+    if len(parts) > 2 or not all(parts):
+        raise InputError(f"--embed must be auto, M or M,TAU, got {text!r}")
+    values: list[int | None] = []
+    for name, part in zip(("m", "tau"), parts, strict=False):
+        if part == "auto":
+            values.append(None)
+            continue
+        try:
+            number = int(part)
+        except ValueError:
+            raise InputError(f"--embed must be auto, M or M,TAU, got {text!r}") from None
+        if number < 1:
+            raise InputError(f"--embed {text}: {name} must be a positive integer, got {number}")
+        values.append(number)
+    return values[0], values[1] if len(values) > 1 else None
+
+
+def _observe_setting(text: str | None, system: str | None) -> list[int] | None:
+    """``--observe 0,2`` as a list of coordinates of ``system``."""
+    if text is None:
+        return None
+    if system is None:
+        raise InputError("--observe applies to --system only (a --data file holds the "
+                         "coordinates you measured)")
+    from attractor.systems import get
+
+    dim = get(system).dim
+    try:
+        columns = [int(p) for p in text.split(",")]
+    except ValueError:
+        raise InputError(f"--observe must be comma-separated coordinates, got {text!r}") from None
+    if any(not 0 <= c < dim for c in columns) or len(set(columns)) != len(columns):
+        raise InputError(f"--observe {text}: {system} has coordinates 0..{dim - 1}, each "
+                         "given once")
+    return columns
+
+
 def _positive_text(text: str, flag: str) -> int:
     try:
         return v.positive_int(int(text), flag)
@@ -231,5 +322,5 @@ def _same_file(a: Path, b: Path) -> bool:
 SHARED = frozenset(
     "system data test_data dt model settings latent hidden pwl bases observation objective "
     "objective_settings alpha tau seq_len epochs batch_noise grad_clip batch_size lr lr_end "
-    "n_train n_test noise seed select_every".split()
+    "n_train n_test noise seed select_every embed observe".split()
 )

@@ -49,6 +49,8 @@ def train_command(
     n_test: int = o.N_TEST_OPTION,
     noise: float = o.NOISE_OPTION,
     seed: int = o.SEED_OPTION,
+    embed: str = o.EMBED_OPTION,
+    observe: str = o.OBSERVE_OPTION,
     out: Path = typer.Option(..., "--out", help="Output model directory."),
     select_every: str = o.SELECT_EVERY_OPTION,
     time_parallel: bool = o.TIME_PARALLEL_OPTION,
@@ -66,6 +68,7 @@ def train_command(
     if overwrite and resume:
         raise InputError("give --overwrite (start again) or --resume (continue), not both")
     run_spec, prepared = o.run_spec_and_data(**shared, time_parallel=time_parallel)
+    o.announce_embedding(prepared, as_json)
     _write(prepared, run_spec, out, resume=resume, overwrite=overwrite, plots=not no_plots,
            as_json=as_json, checkpoint_every=checkpoint_every)
 
@@ -106,12 +109,15 @@ def run_fingerprint(prepared: Any, run_spec: Any) -> dict[str, Any]:
     spec = run_spec.to_dict()
     for free in ("n_eval_runs", "checkpoint_every"):  # do not change what is trained
         spec.pop(free, None)
-    return {
+    current = {
         "spec": spec,
         "data": prepared.source,
         "train_data": data_digest(prepared.train),
         "test_data": data_digest(prepared.test),
     }
+    if prepared.embedding is not None:
+        current["embedding"] = {"m": prepared.embedding.m, "tau": prepared.embedding.tau}
+    return current
 
 
 def check_resume(run_dir: Any, current: dict[str, Any]) -> None:

@@ -1,5 +1,5 @@
 """Data layer: load and validate time series, hold trajectories, standardise them, draw training
-batches and estimate the sparse-teacher-forcing interval.
+batches, estimate the sparse-teacher-forcing interval and delay-embed scalar recordings.
 
 Arrays are time-first: one trajectory is ``(T, D)``; a list of arrays is several trajectories.
 
@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from attractor.data.batching import SubsequenceSampler
     from attractor.data.dataset import TimeSeriesDataset, is_trajectory_list
+    from attractor.data.embedding import DelayEmbedding, choose_embedding, delay_embed
+    from attractor.data.embedding_dimension import CaoCurves, cao, false_nearest_neighbours
     from attractor.data.io import (
         SUPPORTED_SUFFIXES,
         load_many,
@@ -39,6 +41,12 @@ _MODULE_OF = {
     "SubsequenceSampler": "batching",
     "TimeSeriesDataset": "dataset",
     "is_trajectory_list": "dataset",
+    "DelayEmbedding": "embedding",
+    "choose_embedding": "embedding",
+    "delay_embed": "embedding",
+    "CaoCurves": "embedding_dimension",
+    "cao": "embedding_dimension",
+    "false_nearest_neighbours": "embedding_dimension",
     "SUPPORTED_SUFFIXES": "io",
     "load_many": "io",
     "load_series": "io",
@@ -70,14 +78,20 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
+    "CaoCurves",
+    "DelayEmbedding",
     "IntervalEstimates",
     "Standardizer",
     "SubsequenceSampler",
     "TimeSeriesDataset",
     "autocorrelation",
+    "cao",
+    "choose_embedding",
     "decay_lag",
+    "delay_embed",
     "delayed_mutual_information",
     "estimate_forcing_interval",
+    "false_nearest_neighbours",
     "first_local_minimum",
     "forcing_interval_estimates",
     "is_trajectory_list",

@@ -236,10 +236,8 @@ def run(data: PreparedData, spec: RunSpec, **fit_options: Any) -> RunRecord:
     settings = spec.resolved(obs_dim)
     settings["objective"] = result.objective.describe()  # data-derived settings (STF tau)
     metadata = {
-        "standardizer": data.standardizer.to_dict(),
-        "dt": data.dt,
+        **data.metadata(),
         "run": {"spec": spec.to_dict(), **settings},
-        "data": data.source,
         "seed": spec.seed,
         "x0": data.standardizer.inverse_transform(data.test[:1])[0].tolist(),
     }
