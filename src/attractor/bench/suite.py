@@ -84,8 +84,9 @@ FORECAST_METRICS = (
     "train_seconds",
 )  # fmt: skip
 DSR_METRICS = (
-    "D_stsp", "D_H", "PE", "lambda_max", "lambda_max_error", "D_stsp_starts_median",
-    "D_H_starts_median", "train_seconds",
+    "D_stsp", "D_H", "PE", "lambda_max", "lambda_max_error", "lambda_max_relative_error",
+    "lambda_max_system", "n_warnings", "D_stsp_starts_median", "D_H_starts_median",
+    "train_seconds",
 )  # fmt: skip
 
 #: System groups a suite may name. ``@native_flows``: attractor's native chaotic flows with a known

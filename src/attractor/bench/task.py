@@ -19,7 +19,9 @@ the horizon, the library version — gives a new id.
   (:func:`~attractor.metrics.scores.correlation_dimension_error` of the DSR protocol's free run
   against the test series, both in standardised units);
 - ``dsr`` protocol: :func:`~attractor.dsr.pipeline.run` (the GTF protocol), plus
-  ``lambda_max_error`` = |λ_max(model) − λ₁(system)|.
+  ``lambda_max_error`` = |λ_max(model) − λ₁(system)|, ``lambda_max_relative_error`` (the same
+  over λ₁), ``lambda_max_system`` (λ₁, the system's reference) and ``n_warnings`` (failed-run
+  diagnoses of :mod:`attractor.dsr.diagnostics`).
 
 A metric that cannot be computed (a diverged forecast, an unknown Lyapunov exponent) is ``None``.
 """
@@ -241,10 +243,12 @@ def _dsr(data: Any, spec: Any, p: dict[str, Any]) -> tuple[dict[str, Any], dict[
     m = record.metrics
     metrics = {k: m.get(k) for k in ("D_stsp", "D_H", "PE", "lambda_max", "D_stsp_starts_median",
                                      "D_H_starts_median")}  # fmt: skip
-    lam = m.get("lambda_max")
-    metrics["lambda_max_error"] = (
-        abs(lam - p["lyapunov"]) if lam is not None and p["lyapunov"] else None
-    )
+    lam, true = m.get("lambda_max"), p["lyapunov"]
+    metrics["lambda_max_error"] = abs(lam - true) if lam is not None and true else None
+    metrics["lambda_max_relative_error"] = abs(lam - true) / true if lam is not None and true \
+        else None
+    metrics["lambda_max_system"] = true
+    metrics["n_warnings"] = len(m.get("warnings") or [])
     metrics["train_seconds"] = record.timings["train_seconds"]
     return metrics, dict(record.timings)
 
