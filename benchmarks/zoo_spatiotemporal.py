@@ -190,6 +190,16 @@ def load(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def load_all(paths: list[Path]) -> list[dict[str, Any]]:
+    """Rows of several result files (parallel sweeps), the first of each (system, variant,
+    seed) kept."""
+    rows: dict[tuple[str, str, int], dict[str, Any]] = {}
+    for path in paths:
+        for row in load(path):
+            rows.setdefault((row["system"], row["variant"], row["seed"]), row)
+    return list(rows.values())
+
+
 def _cell(values: list[float | None], fmt: str) -> str:
     """Median over seeds [min-max]; a missing value (diverged) counts as worst."""
     if not values:
@@ -204,9 +214,18 @@ def _cell(values: list[float | None], fmt: str) -> str:
     return text + (f" ({n_bad} div)" if n_bad else f" [{v.min():.3f}–{v.max():.3f}]")
 
 
+def _epochs(values: list[int]) -> str:
+    """Epochs trained: one number when every seed did the same, else min–max (budget cap)."""
+    if not values:
+        return "—"
+    lo, hi = min(values), max(values)
+    return "—" if hi == 0 else (f"{lo}" if lo == hi else f"{lo}–{hi}")
+
+
 def table(rows: list[dict[str, Any]], markdown: bool) -> str:
     systems = [s for s in SYSTEMS if any(r["system"] == s for r in rows)]
-    header = ["variant"] + [f"{s} {m}" for s in systems for m in ("VPT (LT)", "D_H", "train s")]
+    header = ["variant"] + [f"{s} {m}" for s in systems
+                            for m in ("VPT (LT)", "D_H", "epochs", "train s")]
     lines = []
     sep = " | " if markdown else "  "
     if markdown:
@@ -220,6 +239,7 @@ def table(rows: list[dict[str, Any]], markdown: bool) -> str:
             cells += [
                 _cell([r["vpt_lyapunov"] for r in runs], "vpt"),
                 _cell([r["D_H"] for r in runs], "dh"),
+                _epochs([r["epochs"] for r in runs]),
                 (f"{np.median([r['train_s'] for r in runs]):.0f}"
                  + ("*" if any(r["stopped_by_budget"] for r in runs) else "")) if runs else "—",
             ]
@@ -233,6 +253,8 @@ def table(rows: list[dict[str, Any]], markdown: bool) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True, help="JSON-lines results file")
+    parser.add_argument("--also", type=Path, nargs="+", default=[],
+                        help="more results files for the table (e.g. of a parallel sweep)")
     parser.add_argument("--systems", nargs="+", default=list(SYSTEMS), choices=list(SYSTEMS))
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
@@ -259,7 +281,7 @@ def main() -> None:
                           f"D_H {row['D_H']}, {row['epochs']} epochs, train {row['train_s']} s, "
                           f"eval {row['eval_s']} s{' ' + row['error'] if row['error'] else ''}",
                           flush=True)
-    print(table(load(args.out), args.markdown))
+    print(table(load_all([args.out, *args.also]), args.markdown))
 
 
 if __name__ == "__main__":
