@@ -1,5 +1,5 @@
 """Data layer: load and validate time series, hold trajectories, standardise them, draw training
-batches and estimate the sparse-teacher-forcing interval.
+batches, estimate the sparse-teacher-forcing interval, and record a synthetic ECG (ECGSYN).
 
 Arrays are time-first: one trajectory is ``(T, D)``; a list of arrays is several trajectories.
 
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from attractor.data.batching import SubsequenceSampler
     from attractor.data.dataset import TimeSeriesDataset, is_trajectory_list
+    from attractor.data.ecg import ecg_recording
     from attractor.data.io import (
         SUPPORTED_SUFFIXES,
         load_many,
@@ -39,6 +40,7 @@ _MODULE_OF = {
     "SubsequenceSampler": "batching",
     "TimeSeriesDataset": "dataset",
     "is_trajectory_list": "dataset",
+    "ecg_recording": "ecg",
     "SUPPORTED_SUFFIXES": "io",
     "load_many": "io",
     "load_series": "io",
@@ -77,6 +79,7 @@ __all__ = [
     "autocorrelation",
     "decay_lag",
     "delayed_mutual_information",
+    "ecg_recording",
     "estimate_forcing_interval",
     "first_local_minimum",
     "forcing_interval_estimates",
