@@ -65,3 +65,9 @@ def test_unknown_system_is_one_line_exit_2(run_cli, capsys) -> None:
     code, _, err = run_cli(["systems", "show", "lorenz36"], capsys)
     assert code == 2
     assert err.startswith("error:") and err.count("\n") == 1 and "lorenz" in err
+
+
+def test_lyapunov_of_a_non_autonomous_system_is_refused_with_its_reference(run_cli, capsys) -> None:
+    code, _, err = run_cli(["systems", "lyapunov", "ecgsyn"], capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert "non-autonomous" in err and "[0.0, -1.0, -1.0]" in err

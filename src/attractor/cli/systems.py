@@ -250,6 +250,15 @@ def lyapunov_command(
             f"{system.name} is a delay system: its state is infinite-dimensional and its "
             "Lyapunov spectrum is not supported"
         )
+    if not system.autonomous:
+        ref = system.reference
+        known = ""
+        if ref.lyapunov_spectrum is not None:
+            known = f"; its reference spectrum is {list(ref.lyapunov_spectrum)} ({ref.source})"
+        raise InputError(
+            f"{system.name} is non-autonomous (its equations depend on the time): the QR method "
+            f"on a time-independent step map does not apply{known}"
+        )
     if n_exponents is not None and n_exponents > system.dim:
         raise InputError(
             f"--exponents {n_exponents} exceeds the dimension {system.dim} of {system.name}"

@@ -1,5 +1,6 @@
 """Data layer: load and validate time series, hold trajectories, standardise them, draw training
-batches, estimate the sparse-teacher-forcing interval and delay-embed scalar recordings.
+batches, estimate the sparse-teacher-forcing interval, delay-embed scalar recordings and
+record a synthetic ECG (ECGSYN).
 
 Arrays are time-first: one trajectory is ``(T, D)``; a list of arrays is several trajectories.
 
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from attractor.data.batching import SubsequenceSampler
     from attractor.data.dataset import TimeSeriesDataset, is_trajectory_list
+    from attractor.data.ecg import ecg_recording
     from attractor.data.embedding import DelayEmbedding, choose_embedding, delay_embed
     from attractor.data.embedding_dimension import CaoCurves, cao, false_nearest_neighbours
     from attractor.data.io import (
@@ -47,6 +49,7 @@ _MODULE_OF = {
     "CaoCurves": "embedding_dimension",
     "cao": "embedding_dimension",
     "false_nearest_neighbours": "embedding_dimension",
+    "ecg_recording": "ecg",
     "SUPPORTED_SUFFIXES": "io",
     "load_many": "io",
     "load_series": "io",
@@ -90,6 +93,7 @@ __all__ = [
     "decay_lag",
     "delay_embed",
     "delayed_mutual_information",
+    "ecg_recording",
     "estimate_forcing_interval",
     "false_nearest_neighbours",
     "first_local_minimum",

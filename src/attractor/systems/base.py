@@ -17,7 +17,10 @@ Right-hand-side conventions, by ``kind``:
 
 Every kind but ``"delay"`` provides :meth:`System.make_step`: a pure, differentiable function that
 advances the state by one sampling step ``dt``. The Lyapunov estimators use it (the Jacobian of the
-step map comes from autodiff).
+step map comes from autodiff). Flows whose right-hand side depends on ``t`` explicitly (a forcing
+such as ECGSYN's heart-rate modulation) are marked ``autonomous=False``: they have no step map
+``x -> x(t + dt)`` independent of ``t``, so they integrate through
+:func:`attractor.systems.trajectory` (which passes the true time) and ``make_step`` refuses them.
 """
 
 from __future__ import annotations
@@ -76,6 +79,8 @@ class System:
             initial condition before samples are on the attractor (0 when the default initial
             condition already lies on it). :func:`attractor.systems.trajectory` discards it by
             default.
+        autonomous: ``False`` for a flow whose right-hand side depends on ``t`` (forced): time
+            ``t`` runs from 0 at the initial condition, and :meth:`make_step` is unavailable.
     """
 
     name: str
@@ -94,6 +99,7 @@ class System:
     step_factory: Callable[[float, Mapping[str, Any]], StepFn] | None = None
     jacobian: Callable[..., jax.Array] | None = None
     transient: float = 0.0
+    autonomous: bool = True
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -145,10 +151,16 @@ class System:
     def make_step(self, dt: float | None = None, params: Mapping[str, Any] | None = None) -> StepFn:
         """A pure function ``x -> x(t + dt)`` (maps: ``x -> f(x)``), differentiable by JAX.
 
-        Flows use classical RK4 with substeps no longer than ``integrator_dt`` (default ``dt/10``);
-        autonomy is assumed for the step map (non-autonomous flows carry time as a state variable or
-        are integrated through :mod:`attractor.systems.integrate`). Maps ignore ``dt``.
+        Flows use classical RK4 with substeps no longer than ``integrator_dt`` (default ``dt/10``).
+        Non-autonomous flows (``autonomous=False``) raise :class:`InputError`: their step depends
+        on the time (carry time as a state variable, like ``duffing``'s phase, or integrate with
+        :func:`attractor.systems.trajectory`). Maps ignore ``dt``.
         """
+        if not self.autonomous:
+            raise InputError(
+                f"system {self.name!r} is non-autonomous (its equations depend on the time t): it "
+                "has no time-independent step map x -> x(t + dt); sample it with trajectory()"
+            )
         p = self.jax_params(params)
         if self.kind == "map":
             assert self.rhs is not None
@@ -198,6 +210,7 @@ class System:
             "dt": self.dt,
             "period": self.period,
             "transient": self.transient,
+            "autonomous": self.autonomous,
             "reference": {k: _jsonable(v) for k, v in ref.items()},
             "citation": self.citation,
             "description": self.description,

@@ -60,10 +60,11 @@ def _ensure_builtins() -> None:
             flows_sprott,
             ks,
             maps,
+            physiological,
         )
         from attractor.systems import lorenz96 as l96
 
-        for module in (flows_lorenz, flows_oscillators, flows_sprott, maps, delay):
+        for module in (flows_lorenz, flows_oscillators, flows_sprott, physiological, maps, delay):
             for system in module.SYSTEMS:
                 register(system)
         for name, factory, structural in (*l96.FACTORIES, *ks.FACTORIES):
@@ -77,12 +78,17 @@ def _ensure_builtins() -> None:
 
 
 def _share_native_compilation() -> None:
-    """Let native fixed-size flows of one dimension share a compiled integrator."""
+    """Let native fixed-size flows of one dimension share a compiled integrator.
+
+    Flows with array-valued parameters (ECGSYN's event tables) always run their own program (the
+    shared one packs scalars), so they stay out of the group rather than add a dead branch to it.
+    """
     from attractor.systems.integrate_shared import share_compilation
 
     by_dim: dict[int, list[tuple[Any, tuple[str, ...]]]] = {}
     for s in _SYSTEMS.values():
-        if s.kind == "flow" and s.source == "native" and s.rhs is not None:
+        scalar = all(np.ndim(v) == 0 for v in s.params.values())
+        if s.kind == "flow" and s.source == "native" and s.rhs is not None and scalar:
             by_dim.setdefault(s.dim, []).append((s.rhs, tuple(s.params)))
     for members in by_dim.values():
         share_compilation(members)

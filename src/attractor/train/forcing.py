@@ -8,6 +8,9 @@
   ``kappa = max_sequences geomean_t ||J_t||_2`` ("product upper bound"),
   ``alpha_est = max(0, 1 - 1/kappa)``; ``alpha <- alpha_est`` if larger, else
   ``gamma alpha + (1 - gamma) alpha_est`` (``gamma = 0.999``); ``alpha`` starts at 1.
+  The norms ``||J_t||_2`` are exact (closed form for ``M <= 3``, batched SVD otherwise) or, from
+  ``M >= LANCZOS_MIN_DIM`` by default, estimated by batched Lanczos
+  (:mod:`attractor.train.spectral_norm`; ``benchmarks/agtf_estimate.py`` for times and errors).
 - **STF**, sparse teacher forcing (Mikhaeil, Monfared & Durstewitz, NeurIPS 2022): every ``tau``
   steps the observed units are replaced by data (``alpha = 1``), otherwise the model runs freely.
 
@@ -24,10 +27,22 @@ import jax
 import jax.numpy as jnp
 
 from attractor.errors import InputError
+from attractor.train.spectral_norm import dense_gram, lanczos_spectral_norms, step_gram
 
 ForcingMethod = Literal["gtf", "agtf", "stf"]
 FORCING_METHODS: tuple[str, ...] = ("gtf", "agtf", "stf")
 ALPHA_ESTIMATORS: tuple[str, ...] = ("product_upper_bound", "arithmetic_mean", "batch_maximum")
+SPECTRAL_NORMS: tuple[str, ...] = ("auto", "exact", "lanczos")
+
+#: ``spectral_norm="auto"`` uses Lanczos from this latent size on. Below it the closed forms are
+#: exact and cheaper; from M = 4 on, Lanczos beat the batched SVD at every size measured (M = 4 ...
+#: 100, shPLRNN / AL-RNN / PLRNN; ``benchmarks/agtf_estimate.py``), and with
+#: ``min(M, LANCZOS_STEPS)`` steps it spans the whole space up to M = 12 (exact to rounding).
+LANCZOS_MIN_DIM = 4
+#: Lanczos applies ``J^T J`` through the dense Jacobians below this size and matrix-free (the
+#: linearised step) from it on: the dense Jacobians cost ``M^2 L`` per state for the shPLRNN,
+#: a matrix-free product ``4 M L``; the two cross between M = 12 and 20 (same benchmark).
+MATRIX_FREE_MIN_DIM = 16
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,6 +56,9 @@ class ForcingConfig:
         update_every: aGTF re-estimation interval ``k`` in parameter updates (paper: 5).
         gamma: aGTF decay factor (paper: 0.999).
         estimator: aGTF Jacobian-norm estimator.
+        spectral_norm: how aGTF gets each ``||J_t||_2``: ``"exact"`` (closed form / SVD),
+            ``"lanczos"`` (matrix-free estimate, :mod:`attractor.train.spectral_norm`) or
+            ``"auto"`` (exact below ``LANCZOS_MIN_DIM``, Lanczos from there on).
     """
 
     method: ForcingMethod = "agtf"
@@ -49,6 +67,7 @@ class ForcingConfig:
     update_every: int = 5
     gamma: float = 0.999
     estimator: str = "product_upper_bound"
+    spectral_norm: str = "auto"
 
     def __post_init__(self) -> None:
         if self.method not in FORCING_METHODS:
@@ -59,6 +78,8 @@ class ForcingConfig:
             raise InputError(f"--tau must be a positive integer, got {self.tau}")
         if self.estimator not in ALPHA_ESTIMATORS:
             raise InputError(f"alpha estimator must be one of {ALPHA_ESTIMATORS}")
+        if self.spectral_norm not in SPECTRAL_NORMS:
+            raise InputError(f"spectral_norm must be one of {SPECTRAL_NORMS}")
         if self.update_every < 1 or not 0.0 <= self.gamma < 1.0:
             raise InputError("aGTF needs update_every >= 1 and gamma in [0, 1)")
 
@@ -84,23 +105,53 @@ def forcing_weights(config: ForcingConfig, alpha: jax.Array, seq_len: int) -> ja
     return jnp.where(t % config.tau == 0, alpha, 0.0) * ones
 
 
-def jacobian_norm_estimate(model: Any, batch: jax.Array, estimator: str) -> jax.Array:
+def jacobian_norm_estimate(
+    model: Any, batch: jax.Array, estimator: str, spectral_norm: str = "auto"
+) -> jax.Array:
     """``kappa``: an estimate of the growth of Jacobian products along the data (aGTF).
 
     Jacobians are taken at the data-inferred states ``encode(x_t)`` of each sequence of
     ``batch`` ``(B, T, N)``. ``product_upper_bound``: geometric mean over time of the spectral
     norms ``||J_t||_2``; ``arithmetic_mean``: ``||mean_t J_t||_2``; ``batch_maximum``:
-    ``max_t ||J_t||_2``. The maximum over sequences is returned.
+    ``max_t ||J_t||_2``. The maximum over sequences is returned. ``spectral_norm`` chooses how
+    the per-state norms are obtained (see :class:`ForcingConfig`; ``arithmetic_mean`` needs only
+    ``B`` norms and always takes them exactly).
     """
     z_hat = model.encode(batch)  # (B, T, M)
-    jac = jax.vmap(jax.vmap(model.jacobian))(z_hat)  # (B, T, M, M)
     if estimator == "arithmetic_mean":
+        jac = jax.vmap(jax.vmap(model.jacobian))(z_hat)  # (B, T, M, M)
         return jnp.max(spectral_norms(jnp.mean(jac, axis=1)))
-    norms = spectral_norms(jac)  # (B, T)
+    norms = jacobian_norms(model, z_hat, spectral_norm)  # (B, T)
     if estimator == "batch_maximum":
         return jnp.max(norms)
     log_norms = jnp.log(jnp.maximum(norms, 1e-12))
     return jnp.max(jnp.exp(jnp.mean(log_norms, axis=1)))
+
+
+def jacobian_norms(model: Any, states: jax.Array, spectral_norm: str = "auto") -> jax.Array:
+    """``||J(z)||_2`` of the model's step at every state ``(..., M)`` -> ``(...)``.
+
+    ``"exact"``: dense Jacobians and :func:`spectral_norms`. ``"lanczos"``: batched Lanczos from
+    fixed random start vectors (deterministic; a lower bound, see
+    :mod:`attractor.train.spectral_norm`), on the dense Jacobians below
+    ``MATRIX_FREE_MIN_DIM`` and matrix-free from there on. ``"auto"``: Lanczos from
+    ``M >= LANCZOS_MIN_DIM``.
+    """
+    if spectral_norm not in SPECTRAL_NORMS:
+        raise InputError(f"spectral_norm must be one of {SPECTRAL_NORMS}, got {spectral_norm!r}")
+    m = states.shape[-1]
+    if spectral_norm == "exact" or (spectral_norm == "auto" and m < LANCZOS_MIN_DIM):
+        jacobian = model.jacobian
+        for _ in range(states.ndim - 1):
+            jacobian = jax.vmap(jacobian)
+        return spectral_norms(jacobian(states))
+    flat = states.reshape(-1, m)
+    if m >= MATRIX_FREE_MIN_DIM:
+        gram = step_gram(lambda z: model.step(z), flat)
+    else:
+        gram = dense_gram(jax.vmap(model.jacobian)(flat))
+    v0 = jax.random.normal(jax.random.PRNGKey(0), flat.shape, flat.dtype)
+    return lanczos_spectral_norms(gram, v0).reshape(states.shape[:-1])
 
 
 def spectral_norms(matrices: jax.Array) -> jax.Array:
@@ -147,7 +198,7 @@ def update_alpha(
     config: ForcingConfig, alpha: jax.Array, model: Any, batch: jax.Array
 ) -> jax.Array:
     """One aGTF update of ``alpha`` from the current batch (Hess et al. 2023, Algorithm 1)."""
-    kappa = jacobian_norm_estimate(model, batch, config.estimator)
+    kappa = jacobian_norm_estimate(model, batch, config.estimator, config.spectral_norm)
     alpha_est = jnp.maximum(0.0, 1.0 - 1.0 / kappa)
     decayed = config.gamma * alpha + (1.0 - config.gamma) * alpha_est
     return jnp.where(alpha_est > alpha, alpha_est, decayed).astype(alpha.dtype)

@@ -193,7 +193,7 @@ class OneStep(TeacherForcing):
 
 
 _SCHEME_ONLY = {"tau": ("stf",), "update_every": ("agtf",), "gamma": ("agtf",),
-                "estimator": ("agtf",)}
+                "estimator": ("agtf",), "spectral_norm": ("agtf",)}
 
 
 def _factory(method: str):
