@@ -42,6 +42,10 @@ triangular with diagonal ``(1 − 2r, 0, −1)``, so on the cycle ``r = 1`` the 
 are exactly ``(0, −1, −1)`` per second, whatever ``ω(t)`` and ``z₀(t)``. With constant ``ω`` and
 no wander the orbit is a limit cycle; with the default heart-rate variability and wander it is
 quasi-periodic (irregular beat-to-beat intervals, but no sensitive dependence).
+
+Time ``t`` is 0 at the initial condition. Initial conditions drawn near the attractor
+(``trajectory(..., n_ics=..., key=...)``) restart the clock at 0, so their first few seconds relax
+``z`` (rate 1/s) onto the wander and rhythm of the new time origin.
 """
 
 from __future__ import annotations

@@ -291,7 +291,7 @@ def from_rhs(
     ``p`` is a dict of JAX scalars. The default initial condition is ``0.1`` in every component;
     maps get ``dt = 1``. ``metadata`` sets further :class:`System` fields (``citation``,
     ``description``, ``reference``, ``integrator_dt``, ``transient``, ``jacobian``,
-    ``step_factory``). ``source`` is ``"user"``.
+    ``step_factory``, ``autonomous``). ``source`` is ``"user"``.
     """
     key = _key(name)
     if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:

@@ -57,7 +57,7 @@ class ForcingConfig:
         gamma: aGTF decay factor (paper: 0.999).
         estimator: aGTF Jacobian-norm estimator.
         spectral_norm: how aGTF gets each ``||J_t||_2``: ``"exact"`` (closed form / SVD),
-            ``"lanczos"`` (matrix-free estimate, :mod:`attractor.train.spectral_norm`) or
+            ``"lanczos"`` (batched Lanczos, a lower bound: :mod:`attractor.train.spectral_norm`) or
             ``"auto"`` (exact below ``LANCZOS_MIN_DIM``, Lanczos from there on).
     """
 

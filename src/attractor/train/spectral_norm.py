@@ -5,7 +5,7 @@ for every state of a batch (16 x 200 = 3200 Jacobians, every 5 updates). A batch
 them costs ~38 ms at ``M = 20`` on the 2-core CPU and grows like ``M^3``, and forming the dense
 Jacobians alone grows like ``M^2 L`` for the shPLRNN. Here the largest eigenvalue of each
 ``G = J^T J`` is estimated by ``k`` steps of the Lanczos iteration (Lanczos 1950; Golub & Van Loan,
-*Matrix Computations*, 4th ed., §10.1), all matrices at once, with ``G`` applied matrix-free:
+*Matrix Computations*, 4th ed., §10.1), all matrices at once, ``G`` never formed:
 
     v_1 = v0 / |v0|;   w = G v_j − β_{j−1} v_{j−1};   α_j = <w, v_j>;   w −= α_j v_j;
     β_j = |w|;   v_{j+1} = w / β_j
@@ -14,14 +14,15 @@ The largest eigenvalue ``θ_k`` of the tridiagonal ``T_k = tridiag(β, α, β)``
 bisection, exact to float precision and fully vectorised) is a Ritz value of ``G``:
 ``θ_k ≤ λ_max(G) = ||J||_2²``, converging like ``exp(−4k√γ)`` in the gap ``γ`` (Kaniel–Paige
 bound), much faster than the power iteration's ``(λ_2/λ_1)^k``; ``k = M`` spans the whole space.
-The estimate is therefore a lower bound that is exact to ~1e-5 relative on aGTF's geometric mean at
-``M = 20`` and ~1e-3 at ``M = 100`` with ``k = 12`` (``benchmarks/agtf_estimate.py``); without
-re-orthogonalisation, float rounding can only add copies of converged Ritz values (Paige 1976), not
-values above ``λ_max`` beyond rounding.
+The estimate is therefore a lower bound; with ``k = 12`` aGTF's kappa (geometric mean over time)
+came within 1e-5 relative at ``M = 20`` and 2e-3 at ``M = 100`` on the worst of the models and
+Gaussian matrices of ``benchmarks/agtf_estimate.py``. Without re-orthogonalisation, float rounding
+only adds copies of converged Ritz values (Paige 1976), not values above ``λ_max`` beyond rounding.
 
-``G v`` comes from :func:`jax.linearize` of the batched step and its transpose, so nothing of size
-``M x M`` per state is formed: for the shPLRNN a product costs ``4 M L`` per state instead of the
-``M^2 L`` of a dense Jacobian.
+``G v`` is applied either from dense Jacobians (:func:`dense_gram`, cheap for small ``M``) or
+matrix-free (:func:`step_gram`): :func:`jax.linearize` of the batched step and its transpose, so
+nothing of size ``M x M`` per state is formed; for the shPLRNN a product then costs ``4 M L`` per
+state instead of the ``M^2 L`` of a dense Jacobian.
 """
 
 from __future__ import annotations
@@ -35,10 +36,10 @@ import jax.numpy as jnp
 Array = jax.Array
 Gram = Callable[[Array], Array]
 
-#: Lanczos steps (capped at ``M``): 12 reach ~1e-5 relative on aGTF's kappa at M = 20 and ~1e-3
-#: at M = 100 (benchmarks/agtf_estimate.py); each step is one product with J and one with J^T.
+#: Lanczos steps (capped at ``M``): 12 reach 1e-5 relative on aGTF's kappa at M = 20 and 2e-3 at
+#: M = 100 (benchmarks/agtf_estimate.py); each step is one product with J and one with J^T.
 LANCZOS_STEPS = 12
-_BISECTION_STEPS = 40  # halvings of the Gershgorin bracket: past float64 resolution
+_BISECTION_STEPS = 40  # halvings of the Gershgorin bracket: 1e-12 of its width, past float32
 
 
 def dense_gram(jacobians: Array) -> Gram:
