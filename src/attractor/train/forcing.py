@@ -194,11 +194,17 @@ def _largest_eigenvalue_3x3(g: jax.Array) -> jax.Array:
     return jnp.where(p > 0, q + 2.0 * p * jnp.cos(jnp.arccos(r) / 3.0), q)
 
 
+def alpha_from_kappa(kappa: jax.Array) -> jax.Array:
+    """The forcing that contracts a Jacobian-norm estimate ``kappa`` to 1:
+    ``max(0, 1 - 1/kappa)`` (Hess et al. 2023, Algorithm 1)."""
+    return jnp.maximum(0.0, 1.0 - 1.0 / kappa)
+
+
 def update_alpha(
     config: ForcingConfig, alpha: jax.Array, model: Any, batch: jax.Array
 ) -> jax.Array:
     """One aGTF update of ``alpha`` from the current batch (Hess et al. 2023, Algorithm 1)."""
     kappa = jacobian_norm_estimate(model, batch, config.estimator, config.spectral_norm)
-    alpha_est = jnp.maximum(0.0, 1.0 - 1.0 / kappa)
+    alpha_est = alpha_from_kappa(kappa)
     decayed = config.gamma * alpha + (1.0 - config.gamma) * alpha_est
     return jnp.where(alpha_est > alpha, alpha_est, decayed).astype(alpha.dtype)
