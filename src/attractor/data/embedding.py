@@ -72,16 +72,14 @@ def as_trajectories(x: Any, name: str = "x") -> list[np.ndarray]:
     """One series or a list/tuple of arrays (several trajectories,
     :func:`~attractor.data.dataset.is_trajectory_list`) as validated ``(T, d)`` float64 arrays
     of equal ``d``; messages call them ``name`` (``name[i]``)."""
-    from attractor.data.dataset import is_trajectory_list
+    from attractor.data.dataset import TimeSeriesDataset, is_trajectory_list
 
-    items = list(x) if is_trajectory_list(x) else [x]
-    if not items:
-        raise InputError(f"{name}: empty list, expected at least one series")
-    series = [validate_series(s, name=f"{name}[{i}]" if len(items) > 1 else name, min_rows=2)
-              for i, s in enumerate(items)]
-    if len({s.shape[1] for s in series}) > 1:
-        raise InputError(f"{name}: trajectories have different numbers of columns")
-    return series
+    if is_trajectory_list(x):
+        if not x:
+            raise InputError(f"{name}: empty list, expected at least one series")
+        names = [f"{name}[{i}]" for i in range(len(x))] if len(x) > 1 else [name]
+        return list(TimeSeriesDataset.from_arrays(list(x), names=names).series)
+    return [validate_series(x, name=name, min_rows=2)]
 
 
 def _window_error(name: str, rows: int, m: int, tau: int, min_rows: int) -> InputError:
