@@ -385,6 +385,15 @@ CASES = [
       match="--batch-noise"),  # fmt: skip
     C("train-select-every-zero", "train --system lorenz63 --select-every 0 --out r",
       match="--select-every"),  # fmt: skip
+    C("train-batch-noise-word", "train --system lorenz63 --batch-noise lots --out r",
+      match="--batch-noise must be auto or a number"),  # fmt: skip
+    C("train-patience-zero", "train --system lorenz63 --patience 0 --out r",
+      match="--patience must be auto, off or a positive integer"),  # fmt: skip
+    C("train-patience-word", "train --system lorenz63 --patience later --out r",
+      match="--patience"),  # fmt: skip
+    C("train-patience-without-selection",
+      "train --system lorenz63 --patience 50 --select-every off --out r",
+      match="needs model selection"),  # fmt: skip
     C("train-tau-with-gtf", "train --system lorenz63 --forcing gtf --tau 5 --out r",
       match="tau applies to stf"),  # fmt: skip
     C("train-alpha-out-of-range", "train --system lorenz63 --alpha 1.5 --out r", match="alpha"),

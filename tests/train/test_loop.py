@@ -107,27 +107,23 @@ def test_objectives_refuse_models_without_the_capability() -> None:
         make_objective("teacherforce")
 
 
-def test_resume_equals_uninterrupted(tmp_path) -> None:
-    cfg = dataclasses.replace(CFG, checkpoint_every=3)
-    full = train(_model(), _data(), GTF, config=cfg, key=jax.random.PRNGKey(1))
-    # Interrupt after epoch 3 (callback stops the run), then resume from the checkpoint.
-    train(
-        _model(),
-        _data(),
-        GTF,
-        config=cfg,
-        key=jax.random.PRNGKey(1),
-        checkpoint_dir=tmp_path,
-        callback=lambda epoch, *_: epoch == 3,
-    )
-    assert has_checkpoint(tmp_path)
+def test_a_run_its_callback_stopped_is_finished_and_stays_stopped_on_resume(tmp_path) -> None:
+    """Early stopping (the DSR pipeline's patience) ends a run like its last epoch does:
+    ``resume`` of it trains nothing more. (Resuming an interrupted run: the interrupt tests.)"""
+    cfg = dataclasses.replace(CFG, checkpoint_every=5)
+    stopped = train(_model(), _data(), GTF, config=cfg, key=jax.random.PRNGKey(1),
+                    checkpoint_dir=tmp_path, callback=lambda epoch, *_: epoch == 3)
+    assert stopped.stopped_early and stopped.epochs_done == 3
+    assert has_checkpoint(tmp_path)  # written at the stop, between regular checkpoints
+    calls = []
     resumed = train(
         _model(), _data(), GTF, config=cfg, key=jax.random.PRNGKey(1), checkpoint_dir=tmp_path,
-        resume=True,
+        resume=True, callback=lambda *args: calls.append(args),
     )
-    assert resumed.epochs_done == 6 and len(resumed.losses) == 6
-    for x, y in zip(_params(full.model), _params(resumed.model), strict=True):
-        np.testing.assert_allclose(x, y, rtol=1e-6, atol=1e-7)
+    assert resumed.stopped_early and resumed.epochs_done == 3 and len(resumed.losses) == 3
+    assert calls == []
+    for x, y in zip(_params(stopped.model), _params(resumed.model), strict=True):
+        np.testing.assert_array_equal(x, y)
 
 
 def test_divergence_stops_with_clear_error_and_keeps_checkpoint(tmp_path) -> None:

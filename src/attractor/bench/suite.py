@@ -253,7 +253,7 @@ def check_models(suite: Suite, models: dict[str, ModelEntry], systems: list[str]
                 for dim in dims:
                     spec.model_config(dim)
                 spec.make_objective()
-                spec.train_config()
+                spec.check_loop_settings()
                 for options in tune_points(entry.tune):
                     dataclasses.replace(spec, objective_options={**spec.objective_options,
                                                                  **options}).make_objective()

@@ -47,7 +47,7 @@ def forecast_command(
     tau: int = o.TAU_OPTION,
     seq_len: str = o.SEQ_LEN_OPTION,
     epochs: str = o.EPOCHS_OPTION,
-    batch_noise: float = o.BATCH_NOISE_OPTION,
+    batch_noise: str = o.BATCH_NOISE_OPTION,
     grad_clip: str = o.GRAD_CLIP_OPTION,
     batch_size: int = o.BATCH_SIZE_OPTION,
     lr: float = o.LR_OPTION,
@@ -59,6 +59,7 @@ def forecast_command(
     embed: str = o.EMBED_OPTION,
     observe: str = o.OBSERVE_OPTION,
     select_every: str = o.SELECT_EVERY_OPTION,
+    patience: str = o.PATIENCE_OPTION,
     context: str = typer.Option("auto", "--context", help="Context rows the model warms up on "
                                 "before each forecast, or auto (the model's context length)."),
     horizon: str = typer.Option("auto", "--horizon", help="Forecast steps, or auto (10 "
@@ -86,9 +87,6 @@ def forecast_command(
     run_spec, prepared = o.run_spec_and_data(**shared)
     o.announce_embedding(prepared, as_json)
     lam = lyapunov if lyapunov is not None else _system_lyapunov(system)
-    from attractor.cli.train import print_derived
-
-    print_derived(run_spec, prepared)
     _run(prepared, run_spec, out, context_rows, horizon_steps, windows, lam, threshold,
          overwrite=overwrite, plots=not no_plots, as_json=as_json)
 
@@ -107,11 +105,13 @@ def _run(prepared, run_spec, out: Path, context, horizon, windows, lam, threshol
     import numpy as np
 
     from attractor.cli.output import OutputDirectory, json_document, write_json
+    from attractor.cli.train import print_derived
     from attractor.dsr.forecasting import evaluate_forecasts
     from attractor.dsr.pipeline import fit
     from attractor.models.io import save_model
 
     with OutputDirectory(out, overwrite=overwrite, keep_partial=False) as run_dir:
+        print_derived(run_spec, prepared)  # once the run is sure to start
         fitted = fit(prepared, run_spec, progress=not as_json)
         context = context or fitted.model.context_length
         if horizon is None:
@@ -126,8 +126,10 @@ def _run(prepared, run_spec, out: Path, context, horizon, windows, lam, threshol
         scores.update(model=run_spec.model, train_seconds=fitted.seconds,
                       selected_epoch=fitted.selected_epoch)
         staging = run_dir.staging
+        derived = {**fitted.train.objective.derived(), **fitted.derived}
         save_model(staging, fitted.model, {**prepared.metadata(),
-                                           "run": {"spec": run_spec.to_dict()}})
+                                           "run": {"spec": run_spec.to_dict(),
+                                                   "derived": derived}})
         write_json(staging / "forecast.json", scores)
         np.save(staging / "forecast.npy", series["forecast"])
         if plots:

@@ -61,12 +61,13 @@ ALPHA_OPTION = typer.Option(None, "--alpha", help="GTF alpha (constant) or aGTF 
 TAU_OPTION = typer.Option(None, "--tau", help="STF interval in steps (default: from data).")
 SEQ_LEN_OPTION = typer.Option(
     None, "--seq-len", metavar="<int|auto>",
-    help="Teacher-forcing window T (default 200); auto: 2.5 oscillation periods of the data "
-         "(printed and saved with the run).")
+    help="Teacher-forcing window T; auto (the default): 2.5 oscillation periods of the data, "
+         "200 without an oscillation (printed and saved with the run).")
 EPOCHS_OPTION = typer.Option("auto", "--epochs", help="Epochs of 50 updates, or auto (the "
     "model's recipe: 800; alrnn 2000).")
-BATCH_NOISE_OPTION = typer.Option(0.0, "--batch-noise", help="Gaussian noise std added to "
-    "each training batch (standardised units).")
+BATCH_NOISE_OPTION = typer.Option("auto", "--batch-noise", metavar="<float|auto>",
+    help="Gaussian noise std added to each training batch (standardised units); auto: the "
+         "data's estimated observation noise (printed and saved with the run).")
 GRAD_CLIP_OPTION = typer.Option("auto", "--grad-clip", help="Gradient-norm clipping: a "
     "positive number, off, or auto (the recipe's: 10; off for "
     "alrnn).")
@@ -96,12 +97,17 @@ SELECT_EVERY_OPTION = typer.Option(
     "10", "--select-every", help="Keep the model with the best validation D_stsp (tail of "
     "the training data), checked every N epochs; off keeps the last model."
 )
+PATIENCE_OPTION = typer.Option(
+    "auto", "--patience", metavar="<int|auto|off>", help="Stop when the validation D_stsp of "
+    "--select-every has not improved for N epochs; auto: a quarter of --epochs (at least 10 "
+    "checks); off: run every epoch."
+)
 
 
 def run_spec_and_data(*, system, data, test_data, dt, model, settings, latent, hidden, pwl,
                       bases, observation, objective, objective_settings, alpha, tau, seq_len,
                       epochs, batch_noise, grad_clip, batch_size, lr, lr_end, n_train, n_test,
-                      noise, seed, select_every, embed=None, observe=None,
+                      noise, seed, select_every, patience="auto", embed=None, observe=None,
                       time_parallel=False) -> tuple[Any, Any]:
     """Validate the shared options; returns ``(RunSpec, PreparedData)``."""
     from attractor.models.registry import get_spec
@@ -114,7 +120,7 @@ def run_spec_and_data(*, system, data, test_data, dt, model, settings, latent, h
         spec_entry.name, hyper, objective, objective_settings or [], alpha=alpha, tau=tau,
         seq_len=seq_len, epochs=epochs, grad_clip=grad_clip, batch_size=batch_size, lr=lr,
         lr_end=lr_end, batch_noise=batch_noise, seed=seed, select_every=select_every,
-        time_parallel=time_parallel,
+        patience=patience, time_parallel=time_parallel,
     )
     objective = run_spec.make_objective()  # validates the objective options
     embedding = _embed_setting(embed)
@@ -155,8 +161,9 @@ def _model_settings(spec: Any, pairs: list[str], shortcuts: dict[str, Any]) -> d
 
 def _run_spec(model: str, hyper: dict, objective: str | None, objective_pairs: list[str], *,
               alpha, tau, seq_len, epochs, grad_clip, batch_size, lr, lr_end, batch_noise, seed,
-              select_every, time_parallel=False) -> Any:
+              select_every, patience="auto", time_parallel=False) -> Any:
     from attractor.cli.params import parse_objective_settings
+    from attractor.dsr.adaptive import check_patience
     from attractor.dsr.pipeline import AUTO, RunSpec
 
     options = parse_objective_settings(objective_pairs)
@@ -168,7 +175,22 @@ def _run_spec(model: str, hyper: dict, objective: str | None, objective_pairs: l
             if key in options:
                 raise InputError(f"{flag} and --objective-set {key} both given")
             options[key] = value
-    v.non_negative_float(batch_noise, "--batch-noise")
+    if not _is_auto(batch_noise):
+        try:
+            batch_noise = v.non_negative_float(batch_noise, "--batch-noise")
+        except InputError:
+            raise InputError(f"--batch-noise must be auto or a number >= 0, got "
+                             f"{batch_noise!r}") from None
+    select = None if select_every == "off" else _positive_text(select_every, "--select-every")
+    if patience == "off":
+        patience = None
+    elif not _is_auto(patience):
+        try:
+            patience = v.positive_int(int(patience), "--patience")
+        except (ValueError, InputError):
+            raise InputError(f"--patience must be auto, off or a positive integer, got "
+                             f"{patience!r}") from None
+        check_patience(patience, select)
     for flag, value in (("--lr", lr), ("--lr-end", lr_end)):
         if value is not None:
             v.positive_float(value, flag)
@@ -184,10 +206,10 @@ def _run_spec(model: str, hyper: dict, objective: str | None, objective_pairs: l
         lr_end=lr_end,
         grad_clip=_grad_clip(grad_clip, AUTO),
         batch_size=batch_size,
-        noise_std=batch_noise,
+        noise_std=AUTO if _is_auto(batch_noise) else batch_noise,
         seed=seed,
-        select_every=None if select_every == "off" else _positive_text(select_every,
-                                                                       "--select-every"),
+        select_every=select,
+        patience=AUTO if _is_auto(patience) else patience,
         time_parallel=time_parallel,
     )
 
@@ -291,6 +313,10 @@ def _observe_setting(text: str | None, system: str | None) -> list[int] | None:
     return columns
 
 
+def _is_auto(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().lower() == "auto"
+
+
 def _positive_text(text: str, flag: str) -> int:
     try:
         return v.positive_int(int(text), flag)
@@ -322,5 +348,5 @@ def _same_file(a: Path, b: Path) -> bool:
 SHARED = frozenset(
     "system data test_data dt model settings latent hidden pwl bases observation objective "
     "objective_settings alpha tau seq_len epochs batch_noise grad_clip batch_size lr lr_end "
-    "n_train n_test noise seed select_every embed observe".split()
+    "n_train n_test noise seed select_every patience embed observe".split()
 )

@@ -40,7 +40,7 @@ def train_command(
     tau: int = o.TAU_OPTION,
     seq_len: str = o.SEQ_LEN_OPTION,
     epochs: str = o.EPOCHS_OPTION,
-    batch_noise: float = o.BATCH_NOISE_OPTION,
+    batch_noise: str = o.BATCH_NOISE_OPTION,
     grad_clip: str = o.GRAD_CLIP_OPTION,
     batch_size: int = o.BATCH_SIZE_OPTION,
     lr: float = o.LR_OPTION,
@@ -53,6 +53,7 @@ def train_command(
     observe: str = o.OBSERVE_OPTION,
     out: Path = typer.Option(..., "--out", help="Output model directory."),
     select_every: str = o.SELECT_EVERY_OPTION,
+    patience: str = o.PATIENCE_OPTION,
     time_parallel: bool = o.TIME_PARALLEL_OPTION,
     checkpoint_every: int = typer.Option(50, "--checkpoint-every", help="Epochs between "
                                          "checkpoints (an interrupt also writes one)."),
@@ -83,22 +84,33 @@ def _write(prepared, run_spec, out: Path, *, resume: bool, overwrite: bool, plot
     from attractor.dsr.pipeline import run, write_run
 
     run_spec = dataclasses.replace(run_spec, checkpoint_every=checkpoint_every)
-    print_derived(run_spec, prepared)
     current = run_fingerprint(prepared, run_spec)
     with OutputDirectory(out, overwrite=overwrite, resume=resume) as run_dir:
         check_resume(run_dir, current)
+        print_derived(run_spec, prepared)  # once the run is sure to start
         checkpoint = run_dir.staging / "checkpoint"
         with hint(f"checkpoint kept in {checkpoint}; rerun the same command with --resume"):
             record = run(prepared, run_spec, checkpoint_dir=checkpoint, resume=resume,
                          progress=not as_json)
             write_run(record, run_dir.staging, x_test=prepared.test, plots=plots)
+    if "epochs" in record.settings["derived"]:
+        typer.echo(f"stopped early: epoch {record.settings['derived']['epochs']} "
+                   "(--patience)", err=True)
     report(record.metrics, as_json, out)
 
 
 def print_derived(run_spec: Any, prepared: Any) -> None:
-    """Say on stderr which settings the data decide (e.g. ``--seq-len auto``), before training;
-    the same values are saved in ``config.json`` (``run.objective.derived``)."""
-    for name, note in run_spec.make_objective().prepare(prepared.train).derived().items():
+    """Say on stderr which settings the data decide (``--seq-len``, ``--batch-noise``,
+    ``--patience`` left at auto), before training; the same values are saved in
+    ``config.json`` (``run.derived``)."""
+    from attractor.dsr.adaptive import resolve_loop_settings
+    from attractor.train.objective import ClosedFormObjective
+
+    objective = run_spec.make_objective().prepare(prepared.train)
+    notes = objective.derived()
+    gradient = not isinstance(objective, ClosedFormObjective)
+    notes.update(resolve_loop_settings(run_spec, prepared.train, gradient=gradient)[1])
+    for name, note in notes.items():
         typer.echo(f"derived from the data: --{name.replace('_', '-')} {note}", err=True)
 
 

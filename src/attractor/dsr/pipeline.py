@@ -21,6 +21,7 @@ from typing import Any
 import jax
 
 from attractor import __version__
+from attractor.dsr.adaptive import AUTO, check_patience, resolve_loop_settings
 from attractor.dsr.data import PreparedData
 from attractor.dsr.diagnostics import null_reasons
 from attractor.dsr.evaluate import evaluate_model
@@ -33,8 +34,6 @@ from attractor.train.objective import ClosedFormObjective, Objective, make_objec
 
 METRICS_FILE = "metrics.json"
 
-#: ``grad_clip="auto"`` takes the model recipe's clipping.
-AUTO = "auto"
 
 #: The objectives whose forced rollout a rollout strategy (e.g. time-parallel) computes.
 TEACHER_FORCING = ("gtf", "agtf", "stf", "onestep")
@@ -52,10 +51,15 @@ class RunSpec:
         objective_options: keyword arguments of the objective (e.g. ``{"alpha": 0.2}``).
         epochs, lr_start, lr_end: ``None``: the recipe's.
         grad_clip: a positive number, ``None`` (no clipping) or ``"auto"`` (the recipe's).
-        batch_size, batches_per_epoch, noise_std: loop settings.
+        batch_size, batches_per_epoch: loop settings.
+        noise_std: std of the Gaussian noise added to each training batch (standardised units);
+            ``"auto"``: the data's estimated observation noise (:mod:`attractor.dsr.adaptive`).
         seed: seeds the initialisation and the training batches.
         select_every: keep the best model by validation D_stsp, checked every this many epochs;
             ``None`` keeps the last model.
+        patience: stop when that validation score has not improved for this many epochs;
+            ``"auto"``: a quarter of the epochs (:mod:`attractor.dsr.adaptive`); ``None``: run
+            every epoch.
         n_eval_runs: start points of the evaluation protocol.
         checkpoint_every: epochs between checkpoints (when a checkpoint directory is given).
         time_parallel: compute the teacher-forced rollout by parallel Newton over time
@@ -73,9 +77,10 @@ class RunSpec:
     grad_clip: float | None | str = AUTO
     batch_size: int = 16
     batches_per_epoch: int = 50
-    noise_std: float = 0.0
+    noise_std: float | str = AUTO
     seed: int = 0
     select_every: int | None = 10
+    patience: int | None | str = AUTO
     n_eval_runs: int = 5
     checkpoint_every: int = 50
     time_parallel: bool = False
@@ -100,6 +105,8 @@ class RunSpec:
         name = self.objective or recipe.objective
         options = dict(recipe.objective_options) if name == recipe.objective else {}
         options.update(self.objective_options)
+        if name in TEACHER_FORCING:
+            options.setdefault("seq_len", AUTO)  # 2.5 periods of the data (dsr.adaptive)
         if self.time_parallel:
             if name not in TEACHER_FORCING:
                 raise InputError(f"--time-parallel applies to the teacher-forcing objectives "
@@ -109,10 +116,20 @@ class RunSpec:
             options["rollout"] = TimeParallel()
         return make_objective(name, **options)
 
+    @property
+    def max_epochs(self) -> int:
+        """The epochs to run (the recipe's unless given); ``patience`` may stop earlier."""
+        return get_spec(self.model).recipe.epochs if self.epochs is None else self.epochs
+
     def train_config(self) -> TrainConfig:
+        """The loop settings; ``noise_std="auto"`` must be resolved first
+        (:func:`attractor.dsr.adaptive.resolve_loop_settings`)."""
         recipe = get_spec(self.model).recipe
+        if self.noise_std == AUTO:
+            raise InputError("noise_std 'auto' is set from the data first "
+                             "(attractor.dsr.adaptive.resolve_loop_settings)")
         return TrainConfig(
-            epochs=recipe.epochs if self.epochs is None else self.epochs,
+            epochs=self.max_epochs,
             batches_per_epoch=self.batches_per_epoch,
             batch_size=self.batch_size,
             lr_start=recipe.lr_start if self.lr_start is None else self.lr_start,
@@ -122,6 +139,13 @@ class RunSpec:
             checkpoint_every=self.checkpoint_every,
         )
 
+    def check_loop_settings(self) -> None:
+        """Validate the loop settings before any data exist (``"auto"`` ones pass: the data
+        decide them when the run starts)."""
+        check_patience(self.patience, self.select_every)
+        noise = 0.0 if self.noise_std == AUTO else self.noise_std
+        dataclasses.replace(self, noise_std=noise).train_config()
+
     def resolved(self, obs_dim: int) -> dict[str, Any]:
         """Every effective setting (recipe defaults filled in), JSON-ready."""
         return {
@@ -130,6 +154,7 @@ class RunSpec:
             "train": self.train_config().to_dict(),
             "seed": self.seed,
             "select_every": self.select_every,
+            "patience": self.patience,
         }
 
 
@@ -162,6 +187,10 @@ class FitResult:
     train: TrainResult
     selected_epoch: int
     seconds: float
+    #: the spec with its data-derived settings filled in (:mod:`attractor.dsr.adaptive`)
+    spec: RunSpec | None = None
+    #: name -> how each derived loop setting (and an early stop) came about
+    derived: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def fit(
@@ -178,8 +207,10 @@ def fit(
     model = build_model(spec.model_config(obs_dim), key=jax.random.PRNGKey(spec.seed))
     objective = spec.make_objective()
     closed_form = isinstance(objective, ClosedFormObjective)
+    spec, derived = resolve_loop_settings(spec, data.train, gradient=not closed_form)
     selector = (
-        BestModelSelector(validation_tail(data), spec.select_every, state_dir=checkpoint_dir)
+        BestModelSelector(validation_tail(data), spec.select_every, state_dir=checkpoint_dir,
+                          patience=spec.patience)
         if spec.select_every and not closed_form
         else None
     )
@@ -189,7 +220,7 @@ def fit(
     def on_epoch(epoch: int, m: Any, loss: float, info: dict[str, float]) -> bool:
         stop = bool(callback(epoch, m, loss, info)) if callback is not None else False
         if selector is not None:
-            selector(epoch, m, loss, info)
+            stop = selector(epoch, m, loss, info) or stop
         return stop
 
     t0 = time.perf_counter()
@@ -208,7 +239,10 @@ def fit(
     model, selected = result.model, result.epochs_done
     if selector is not None and selector.best_model is not None:
         model, selected = selector.best_model, selector.best_epoch
-    return FitResult(model, result, int(selected or 0), seconds)
+    if selector is not None and result.stopped_early:
+        derived["epochs"] = (f"{result.epochs_done} of {spec.max_epochs}: the validation "
+                             f"D_stsp last improved at epoch {selector.best_epoch}")
+    return FitResult(model, result, int(selected or 0), seconds, spec, derived)
 
 
 def run(data: PreparedData, spec: RunSpec, **fit_options: Any) -> RunRecord:
@@ -226,6 +260,7 @@ def run(data: PreparedData, spec: RunSpec, **fit_options: Any) -> RunRecord:
             "final_loss": result.losses[-1] if result.losses else None,
             **final,
             "selected_epoch": fitted.selected_epoch,
+            "stopped_early": result.stopped_early,
             "attractor_version": __version__,
         }
     )
@@ -233,8 +268,9 @@ def run(data: PreparedData, spec: RunSpec, **fit_options: Any) -> RunRecord:
         "final_loss": "no gradient steps (a closed-form fit)",
     })
     obs_dim = data.train[0].shape[1]
-    settings = spec.resolved(obs_dim)
+    settings = (fitted.spec or spec).resolved(obs_dim)
     settings["objective"] = result.objective.describe()  # data-derived settings (STF tau)
+    settings["derived"] = {**result.objective.derived(), **fitted.derived}
     metadata = {
         **data.metadata(),
         "run": {"spec": spec.to_dict(), **settings},

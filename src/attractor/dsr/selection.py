@@ -32,6 +32,9 @@ class BestModelSelector:
     With ``state_dir`` the best model so far is saved there whenever it improves, and
     :meth:`restore` reloads it when a run is resumed, so an interrupted and resumed run selects
     exactly the model an uninterrupted one would.
+
+    With ``patience`` (epochs) a check asks training to stop once the score has not improved for
+    that long (:mod:`attractor.dsr.adaptive`).
     """
 
     def __init__(
@@ -41,9 +44,11 @@ class BestModelSelector:
         n_starts: int = 3,
         *,
         state_dir: str | Path | None = None,
+        patience: int | None = None,
     ) -> None:
         self.validation = np.asarray(validation, dtype=np.float64)
         self.every = every
+        self.patience = patience
         self.n_starts = n_starts
         self.best_model: Any | None = None
         self.best_score = float("inf")
@@ -77,12 +82,15 @@ class BestModelSelector:
         return float(max(scores)) if np.all(np.isfinite(scores)) else float("inf")
 
     def __call__(self, epoch: int, model: Any, loss: float, info: Any = None) -> bool:
+        """Check every ``every`` epochs; ``True``: the patience ran out, stop training."""
         if epoch % self.every:
             return False
         score = self.score(model)
         if score < self.best_score:
             self.best_model, self.best_score, self.best_epoch = model, score, epoch
             self._save()
+        if self.patience is not None and epoch - (self.best_epoch or 0) >= self.patience:
+            return True
         return False
 
 

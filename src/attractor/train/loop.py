@@ -284,6 +284,7 @@ def _gradient_training(
     history: list[dict[str, float]] = []
     start_epoch = 0
     last_good: int | None = None
+    stopped_before = False
     if checkpoint_dir is not None and resume and has_checkpoint(checkpoint_dir):
         like = (params, opt_state, obj_state, step, key)
         state, saved = load_checkpoint(checkpoint_dir, like)
@@ -297,20 +298,24 @@ def _gradient_training(
             # The run was interrupted inside this epoch's callback: finish it first, as the
             # uninterrupted run did, and stop if it says so.
             start_epoch = config.epochs
+        stopped_before = bool(saved.get("stopped"))
     run_epoch = make_epoch(objective, config, optimizer, static)
     bar = _progress_bar(config.epochs, start_epoch) if progress else None
-    stopped_early = False
+    # A run that a callback stopped early and was then resumed is finished: it stays stopped.
+    stopped_early = stopped_before
     epoch = start_epoch
     pending: int | None = None  # an epoch whose callback has not returned yet
 
-    def save(epoch_done: int) -> None:
+    def save(epoch_done: int, stopped: bool = False) -> None:
         state = (params, opt_state, obj_state, step, key)
         record = {"epoch": epoch_done, "losses": losses, "history": history,
-                  "objective": objective.describe(), "callback_pending": pending == epoch_done}
+                  "objective": objective.describe(), "callback_pending": pending == epoch_done,
+                  "stopped": stopped}
         save_checkpoint(checkpoint_dir, state, record)
 
     try:
-        for epoch in range(start_epoch + 1, config.epochs + 1):
+        last_epoch = start_epoch if stopped_early else config.epochs
+        for epoch in range(start_epoch + 1, last_epoch + 1):
             key, k_epoch = jax.random.split(key)
             new = run_epoch(params, opt_state, obj_state, step, sampler, k_epoch)
             new_params, new_opt, new_obj, new_step, loss, finite, stats = new
@@ -337,7 +342,7 @@ def _gradient_training(
             if checkpoint_dir is not None and (
                 epoch % config.checkpoint_every == 0 or epoch == config.epochs or stop
             ):
-                save(epoch)
+                save(epoch, stopped=stop)
                 last_good = epoch
             if stop:
                 stopped_early = True

@@ -1,0 +1,104 @@
+"""Loop settings of a run read from its training data: the adaptive part of the default recipe.
+
+A user who runs the defaults on a new system should not inherit settings tuned on Lorenz-63.
+Three settings of a DSR run therefore default to ``"auto"`` and are derived when the run starts
+(each is printed by ``attractor train``, saved in ``config.json`` under ``run.derived`` and
+overridden by its flag):
+
+- **window length** (``--seq-len``): 2.5 oscillation periods of the data
+  (:func:`attractor.train.teacher_forcing.automatic_seq_len`; 202 samples on Lorenz-63 at
+  ``dt = 0.01``, the GTF paper's 200). Set by the teacher-forcing objective itself.
+- **batch noise** (``--batch-noise``): the white observation-noise std of the standardised
+  training data, estimated from second differences
+  (:func:`attractor.data.timescales.noise_level`). Noise-free flows sampled finely get ~0.002
+  (the estimator's floor from the signal's own curvature); a recording with 5 % noise ~0.05, so
+  the model is trained against perturbations of the size it will meet (the AL-RNN and dendPLRNN
+  Lorenz-63 settings use 0.05 on 5 %-noise data). Second differences only separate noise from
+  signal when the signal is smooth at the sampling step: for data whose lag-1 autocorrelation is
+  below :data:`MIN_SMOOTHNESS` (maps, coarse sampling, noise) the noise cannot be told apart and
+  the batch noise is 0, with that reason. Closed-form fits (ridge) use no batch noise at all.
+- **when to stop** (``--patience``): training runs at most the recipe's epochs and stops when the
+  validation score of the best-model selection (:mod:`attractor.dsr.selection`) has not improved
+  for ``PATIENCE_FRACTION`` of them (at least ``MIN_PATIENCE_CHECKS`` checks). A stopped run keeps
+  the same selected model as the full run whenever no such plateau precedes the full run's best
+  checkpoint (training is deterministic up to the stop), and the epochs after the plateau are
+  saved. On the Lorenz-63 defaults the full runs selected epochs 460-680 of 800.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from attractor.errors import InputError
+
+AUTO = "auto"
+#: Below this lag-1 autocorrelation (median over dimensions) the signal is too rough at its
+#: sampling step for second differences to tell noise from signal (noise of std ``s`` in
+#: standardised data caps it at ``1 - s^2``: 0.9 still admits ``s`` up to ~0.3).
+MIN_SMOOTHNESS = 0.9
+#: ``patience="auto"``: this fraction of the epochs without a validation improvement stops a run.
+PATIENCE_FRACTION = 0.25
+#: ... but never fewer than this many selection checks.
+MIN_PATIENCE_CHECKS = 10
+
+
+def automatic_batch_noise(series: Sequence[np.ndarray]) -> tuple[float, str]:
+    """Batch-noise std for ``noise_std="auto"`` from the longest standardised series, and how
+    (see the module docstring)."""
+    from attractor.data.tau import autocorrelation
+    from attractor.data.timescales import noise_level
+
+    longest = np.asarray(max(series, key=len), np.float64)
+    lag_one = float(np.nanmedian(autocorrelation(longest, 1)[1]))
+    if not lag_one >= MIN_SMOOTHNESS:
+        return 0.0, (f"the data are too rough at their sampling step to tell noise from signal "
+                     f"(lag-1 autocorrelation {lag_one:.2f} < {MIN_SMOOTHNESS:g}): none")
+    noise = float(f"{noise_level(longest):.3g}")
+    return noise, "the data's white-noise std estimated from second differences, standardised units"
+
+
+def automatic_patience(epochs: int, select_every: int | None) -> tuple[int | None, str]:
+    """Patience in epochs for ``patience="auto"`` (``None`` without model selection)."""
+    if not select_every:
+        return None, "off: no model selection (--select-every off) to watch"
+    checks = max(MIN_PATIENCE_CHECKS, math.ceil(PATIENCE_FRACTION * epochs / select_every))
+    patience = checks * select_every
+    return patience, (f"{patience} epochs: {PATIENCE_FRACTION:g} of the {epochs} epochs, at least "
+                      f"{MIN_PATIENCE_CHECKS} checks of --select-every {select_every}")
+
+
+def check_patience(patience: Any, select_every: int | None) -> None:
+    """Refuse a patience that cannot work (no selection to watch) or is not a positive int."""
+    if patience in (None, AUTO):
+        return
+    if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
+        raise InputError(f"patience must be a positive integer, 'auto' or None, got {patience!r}")
+    if not select_every:
+        raise InputError("--patience watches the validation score of --select-every; it needs "
+                         "model selection (drop --select-every off)")
+
+
+def resolve_loop_settings(
+    spec: Any, series: Sequence[np.ndarray], *, gradient: bool = True
+) -> tuple[Any, dict[str, str]]:
+    """``spec`` (a :class:`~attractor.dsr.pipeline.RunSpec`) with its ``"auto"`` batch noise and
+    patience filled in, and name -> how each was derived (only the derived ones). With
+    ``gradient=False`` (a closed-form fit) neither applies: both are switched off silently."""
+    notes: dict[str, str] = {}
+    changes: dict[str, Any] = {}
+    check_patience(spec.patience, spec.select_every)
+    if not gradient:
+        return dataclasses.replace(spec, noise_std=0.0 if spec.noise_std == AUTO
+                                   else spec.noise_std, patience=None), notes
+    if spec.noise_std == AUTO:
+        changes["noise_std"], how = automatic_batch_noise(series)
+        notes["batch_noise"] = f"{changes['noise_std']:g} ({how})"
+    if spec.patience == AUTO:
+        changes["patience"], how = automatic_patience(spec.max_epochs, spec.select_every)
+        notes["patience"] = how
+    return dataclasses.replace(spec, **changes), notes

@@ -1,0 +1,112 @@
+"""The adaptive loop settings of a run: batch noise from the data's noise level, patience from
+the epochs, both recorded, refused with the overriding flag named when they cannot work."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from attractor.dsr.adaptive import (
+    MIN_PATIENCE_CHECKS,
+    MIN_SMOOTHNESS,
+    automatic_batch_noise,
+    automatic_patience,
+    resolve_loop_settings,
+)
+from attractor.dsr.pipeline import RunSpec
+from attractor.dsr.selection import BestModelSelector
+from attractor.errors import InputError
+
+
+def _sine(n: int = 20_000, period: int = 100, noise: float = 0.0, seed: int = 0) -> np.ndarray:
+    t = np.arange(n)
+    clean = np.stack([np.sin(2 * np.pi * t / period), np.cos(2 * np.pi * t / period)], 1)
+    return clean + noise * np.random.default_rng(seed).standard_normal(clean.shape)
+
+
+@pytest.mark.parametrize("noise", [0.02, 0.05, 0.2])
+def test_batch_noise_is_the_observation_noise_of_the_data(noise: float) -> None:
+    value, how = automatic_batch_noise([_sine(noise=noise)])
+    assert value == pytest.approx(noise, rel=0.05)
+    assert "second differences" in how
+
+
+def test_clean_data_get_almost_no_batch_noise_and_the_longest_series_decides() -> None:
+    # the estimator's floor, the signal's own curvature: ~(2 pi / P)^2 / sqrt(6) = 1.6e-3
+    assert automatic_batch_noise([_sine()])[0] < 3e-3
+    short_noisy, long_clean = _sine(n=300, noise=0.3), _sine()
+    assert automatic_batch_noise([short_noisy, long_clean])[0] < 3e-3
+
+
+@pytest.mark.parametrize("rough", ["white noise", "henon map"])
+def test_data_too_rough_to_separate_noise_from_signal_get_none_and_say_why(rough: str) -> None:
+    if rough == "white noise":
+        x = np.random.default_rng(1).standard_normal((5000, 2))
+    else:
+        from attractor.systems import trajectory
+
+        x = trajectory("henon", 5000)
+        x = (x - x.mean(0)) / x.std(0)
+    value, how = automatic_batch_noise([x])
+    assert value == 0.0
+    assert f"< {MIN_SMOOTHNESS:g}" in how
+
+
+def test_closed_form_fits_get_no_batch_noise_and_no_patience() -> None:
+    spec, notes = resolve_loop_settings(RunSpec(model="nvar"), [_sine(noise=0.05)],
+                                        gradient=False)
+    assert spec.noise_std == 0.0 and spec.patience is None and notes == {}
+
+
+def test_patience_is_a_quarter_of_the_epochs_in_whole_checks() -> None:
+    assert automatic_patience(800, 10)[0] == 200
+    assert automatic_patience(2000, 10)[0] == 500
+    assert automatic_patience(805, 10)[0] == 210  # rounded up to a whole check
+    assert automatic_patience(30, 2)[0] == MIN_PATIENCE_CHECKS * 2  # never fewer checks
+    assert automatic_patience(800, None)[0] is None  # nothing to watch
+
+
+def test_resolve_fills_in_only_what_is_auto_and_says_how() -> None:
+    data = [_sine(noise=0.05)]
+    spec, notes = resolve_loop_settings(RunSpec(model="shplrnn", epochs=400), data)
+    assert spec.noise_std == pytest.approx(0.05, rel=0.05) and spec.patience == 100
+    assert set(notes) == {"batch_noise", "patience"}
+    given = RunSpec(model="shplrnn", noise_std=0.1, patience=None)
+    same, notes = resolve_loop_settings(given, data)
+    assert same == given and notes == {}
+    assert spec.train_config().noise_std == spec.noise_std
+
+
+@pytest.mark.parametrize("patience", [0, -5, 2.5, True, "soon"])
+def test_a_bad_patience_is_refused(patience) -> None:
+    with pytest.raises(InputError, match="patience"):
+        resolve_loop_settings(RunSpec(patience=patience, noise_std=0.0), [_sine()])
+
+
+def test_patience_without_selection_is_refused() -> None:
+    with pytest.raises(InputError, match="--select-every"):
+        resolve_loop_settings(RunSpec(patience=50, select_every=None, noise_std=0.0), [_sine()])
+
+
+def test_an_unresolved_auto_noise_cannot_reach_the_loop() -> None:
+    with pytest.raises(InputError, match="noise_std 'auto'"):
+        RunSpec().train_config()
+
+
+def test_the_selector_stops_exactly_when_the_patience_runs_out(monkeypatch) -> None:
+    scores = {1: 5.0, 2: 4.0, 3: 4.5, 4: 4.2, 5: 4.1, 6: 3.0}
+    monkeypatch.setattr(BestModelSelector, "score", lambda self, epoch: scores[epoch])
+    selector = BestModelSelector(np.zeros((10, 2)), every=1, patience=3)
+    stops = [selector(epoch, epoch, loss=0.0) for epoch in range(1, 6)]
+    assert stops == [False, False, False, False, True]  # best at 2; 5 - 2 = 3 epochs without
+    assert selector.best_epoch == 2
+    patient = BestModelSelector(np.zeros((10, 2)), every=1)  # no patience: never stops
+    assert not any(patient(epoch, epoch, loss=0.0) for epoch in range(1, 7))
+    assert patient.best_epoch == 6
+
+
+def test_train_config_carries_the_resolved_noise() -> None:
+    spec = dataclasses.replace(RunSpec(model="shplrnn"), noise_std=0.07)
+    assert spec.train_config().noise_std == 0.07
