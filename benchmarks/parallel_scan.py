@@ -22,6 +22,7 @@ Cases whose arrays would exceed ``--memory-gb`` are skipped and listed.
     .venv/bin/python benchmarks/parallel_scan.py --quick     # T <= 4096, a few sizes, ~3 min
     .venv/bin/python benchmarks/parallel_scan.py             # the whole grid (long on 2 cores)
     .venv/bin/python benchmarks/parallel_scan.py --kind diagonal --lengths 4096 --sizes 64 256
+    .venv/bin/python benchmarks/parallel_scan.py --pieces --lengths 4096 --sizes 64  # the pieces
 """
 
 from __future__ import annotations
@@ -99,6 +100,86 @@ def diagonal_case(hidden: int, length: int, scan: str):
     return (lambda: seq(model.a, drive, weights), lambda: par(model.a, drive, weights)), info
 
 
+def median_ms(fn: Callable[[], object], budget_s: float) -> float:
+    """Median time of ``fn`` (ms) after one warm-up call."""
+    jax.block_until_ready(fn())
+    times: list[float] = []
+    start = time.perf_counter()
+    while len(times) < 30 and (len(times) < 3 or time.perf_counter() - start < budget_s):
+        t0 = time.perf_counter()
+        jax.block_until_ready(fn())
+        times.append(time.perf_counter() - t0)
+    return 1e3 * statistics.median(times)
+
+
+def diagonal_pieces(hidden: int, length: int, budget_s: float) -> None:
+    """Where the parallel side's time goes (diagonal case), against a streaming-memory bound.
+
+    Times each piece of the Newton solve as its own compiled program: the cell and its Jacobian
+    over all ``(t, b)`` (separately and in one program), the vector-Jacobian product the backward
+    pass needs, one linear solve (``h_t = a_t h_{t-1} + b_t`` by a loop), the whole forward
+    solve and forward + backward, and the same for the sequential scan. The linear solve streams
+    three ``T x B x H`` float32 arrays, so its time gives the memory bandwidth one core sustains.
+    """
+    from attractor.parallel.scan import sequential_affine
+
+    model = build_model(make_config("paragru", obs_dim=3, hidden_dim=hidden),
+                        key=jax.random.PRNGKey(0))
+    shape = (length, BATCH, hidden)
+    drive = jax.random.normal(jax.random.PRNGKey(1), (length, BATCH, 3 * hidden))
+    weights = jax.random.normal(jax.random.PRNGKey(2), shape)
+    states = 0.3 * jax.random.normal(jax.random.PRNGKey(3), shape)
+    h0, a = jnp.zeros((BATCH, hidden)), model.a
+
+    def cell(a, h, u):
+        return eqx.tree_at(lambda m: m.a, model, a).cell(h, u)
+
+    def jacobian(a, h, u):
+        return eqx.tree_at(lambda m: m.a, model, a).cell_jacobian(h, u)
+
+    over = lambda fn: jax.vmap(jax.vmap(fn, (None, 0, 0)), (None, 0, 0))  # noqa: E731
+    f_all, j_all = over(cell), over(jacobian)
+
+    def solve(a, u):
+        guess = f_all(a, jnp.zeros(shape), u)
+        return newton_solve(cell, a, h0, u, structure=Diagonal(), jacobian=jacobian,
+                            init=guess, warn=False)[0]
+
+    pieces = {
+        "cell f over all (t, b)": (jax.jit(f_all), (a, states, drive)),
+        "Jacobian over all (t, b)": (jax.jit(j_all), (a, states, drive)),
+        "f and Jacobian in one program": (
+            jax.jit(lambda a, h, u: (f_all(a, h, u), j_all(a, h, u))), (a, states, drive)),
+        "VJP of f (params, h, u)": (
+            jax.jit(lambda a, h, u, g: jax.vjp(f_all, a, h, u)[1](g)),
+            (a, states, drive, weights)),
+        "linear solve (loop)": (
+            jax.jit(lambda j, r: sequential_affine(j, r, structure=Diagonal())),
+            (states, weights)),
+        "Newton forward": (jax.jit(solve), (a, drive)),
+        "Newton forward + backward": (
+            jax.jit(jax.grad(lambda a, u: jnp.sum(solve(a, u) * weights), argnums=(0, 1))),
+            (a, drive)),
+        "sequential forward": (
+            jax.jit(lambda a, u: sequential_solve(cell, a, h0, u)), (a, drive)),
+        "sequential forward + backward": (
+            jax.jit(jax.grad(lambda a, u: jnp.sum(sequential_solve(cell, a, h0, u) * weights),
+                             argnums=(0, 1))), (a, drive)),
+    }
+    elements = length * BATCH * hidden
+    print(f"diagonal pieces, {hidden} units, T = {length}, batch {BATCH}: {elements} state "
+          f"elements")
+    print("| piece | ms | ns per state element |")
+    print("|---|---|---|")
+    measured = {}
+    for name, (fn, inputs) in pieces.items():
+        measured[name] = median_ms(lambda fn=fn, inputs=inputs: fn(*inputs), budget_s)
+        print(f"| {name} | {measured[name]:.1f} | {1e6 * measured[name] / elements:.1f} |",
+              flush=True)
+    bandwidth = 3 * 4 * elements / (measured["linear solve (loop)"] * 1e-3) / 1e9
+    print(f"streaming bandwidth from the linear solve: {bandwidth:.1f} GB/s (3 float32 arrays)")
+
+
 def dense_case(latent: int, length: int, scan: str):
     model = build_model(make_config("plrnn", obs_dim=3, latent_dim=latent),
                         key=jax.random.PRNGKey(0))
@@ -135,7 +216,13 @@ def main() -> None:
     parser.add_argument("--budget-s", type=float, default=4.0, help="timing time per case")
     parser.add_argument("--scan", default="auto", choices=SCAN_METHODS,
                         help="linear solve of each Newton step (auto: sequential on a CPU)")
+    parser.add_argument("--pieces", action="store_true",
+                        help="diagonal case only: time the pieces of the solve (first length "
+                             "and size given)")
     args = parser.parse_args()
+    if args.pieces:
+        diagonal_pieces((args.sizes or (64,))[0], (args.lengths or (4096,))[0], args.budget_s)
+        return
     kinds = ("diagonal", "dense") if args.kind == "both" else (args.kind,)
     lengths = args.lengths or (QUICK["lengths"] if args.quick else LENGTHS)
     print(f"jax {jax.__version__} ({jax.devices()[0].platform}), {os.cpu_count()} CPU cores, "
