@@ -55,8 +55,8 @@ def test_data_too_rough_to_separate_noise_from_signal_get_none_and_say_why(rough
 
 
 def test_closed_form_fits_get_no_batch_noise_and_no_patience() -> None:
-    spec, notes = resolve_loop_settings(RunSpec(model="nvar"), [_sine(noise=0.05)],
-                                        gradient=False)
+    spec, notes = resolve_loop_settings(RunSpec(model="nvar", noise_std="auto"),
+                                        [_sine(noise=0.05)], gradient=False)
     assert spec.noise_std == 0.0 and spec.patience is None and notes == {}
 
 
@@ -70,7 +70,8 @@ def test_patience_is_a_quarter_of_the_epochs_in_whole_checks() -> None:
 
 def test_resolve_fills_in_only_what_is_auto_and_says_how() -> None:
     data = [_sine(noise=0.05)]
-    spec, notes = resolve_loop_settings(RunSpec(model="shplrnn", epochs=400), data)
+    spec, notes = resolve_loop_settings(RunSpec(model="shplrnn", epochs=400, noise_std="auto"),
+                                        data)
     assert spec.noise_std == pytest.approx(0.05, rel=0.05) and spec.patience == 100
     assert set(notes) == {"batch_noise", "patience"}
     given = RunSpec(model="shplrnn", noise_std=0.1, patience=None)
@@ -91,8 +92,9 @@ def test_patience_without_selection_is_refused() -> None:
 
 
 def test_an_unresolved_auto_noise_cannot_reach_the_loop() -> None:
+    assert RunSpec().train_config().noise_std == 0.0  # the default: opt-in, see adaptive.py
     with pytest.raises(InputError, match="noise_std 'auto'"):
-        RunSpec().train_config()
+        RunSpec(noise_std="auto").train_config()
 
 
 def test_the_selector_stops_exactly_when_the_patience_runs_out(monkeypatch) -> None:

@@ -65,7 +65,7 @@ SEQ_LEN_OPTION = typer.Option(
          "200 without an oscillation (printed and saved with the run).")
 EPOCHS_OPTION = typer.Option("auto", "--epochs", help="Epochs of 50 updates, or auto (the "
     "model's recipe: 800; alrnn 2000).")
-BATCH_NOISE_OPTION = typer.Option("auto", "--batch-noise", metavar="<float|auto>",
+BATCH_NOISE_OPTION = typer.Option("0", "--batch-noise", metavar="<float|auto>",
     help="Gaussian noise std added to each training batch (standardised units); auto: the "
          "data's estimated observation noise (printed and saved with the run).")
 GRAD_CLIP_OPTION = typer.Option("auto", "--grad-clip", help="Gradient-norm clipping: a "

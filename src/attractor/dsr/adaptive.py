@@ -1,9 +1,11 @@
 """Loop settings of a run read from its training data: the adaptive part of the default recipe.
 
 A user who runs the defaults on a new system should not inherit settings tuned on Lorenz-63.
-Three settings of a DSR run therefore default to ``"auto"`` and are derived when the run starts
+These settings of a DSR run are derived from the data when the run starts, when ``"auto"``
 (each is printed by ``attractor train``, saved in ``config.json`` under ``run.derived`` and
-overridden by its flag):
+overridden by its flag); the window and the patience are ``"auto"`` by default, the batch noise
+is opt-in (``--batch-noise auto``): as the default it made Thomas worse (seed 0, D_stsp 2.64
+against 0.52 without it; BENCHMARKS.md, issue 11).
 
 - **window length** (``--seq-len``): 2.5 oscillation periods of the data
   (:func:`attractor.train.teacher_forcing.automatic_seq_len`; 202 samples on Lorenz-63 at

@@ -53,7 +53,8 @@ class RunSpec:
         grad_clip: a positive number, ``None`` (no clipping) or ``"auto"`` (the recipe's).
         batch_size, batches_per_epoch: loop settings.
         noise_std: std of the Gaussian noise added to each training batch (standardised units);
-            ``"auto"``: the data's estimated observation noise (:mod:`attractor.dsr.adaptive`).
+            ``"auto"``: the data's estimated observation noise (:mod:`attractor.dsr.adaptive`;
+            opt-in: as the default it made Thomas worse, see BENCHMARKS.md).
         seed: seeds the initialisation and the training batches.
         select_every: keep the best model by validation D_stsp, checked every this many epochs;
             ``None`` keeps the last model.
@@ -77,7 +78,7 @@ class RunSpec:
     grad_clip: float | None | str = AUTO
     batch_size: int = 16
     batches_per_epoch: int = 50
-    noise_std: float | str = AUTO
+    noise_std: float | str = 0.0
     seed: int = 0
     select_every: int | None = 10
     patience: int | None | str = AUTO
