@@ -126,10 +126,9 @@ def _run(prepared, run_spec, out: Path, context, horizon, windows, lam, threshol
         scores.update(model=run_spec.model, train_seconds=fitted.seconds,
                       selected_epoch=fitted.selected_epoch)
         staging = run_dir.staging
-        derived = {**fitted.train.objective.derived(), **fitted.derived}
         save_model(staging, fitted.model, {**prepared.metadata(),
                                            "run": {"spec": run_spec.to_dict(),
-                                                   "derived": derived}})
+                                                   "derived": fitted.derived}})
         write_json(staging / "forecast.json", scores)
         np.save(staging / "forecast.npy", series["forecast"])
         if plots:

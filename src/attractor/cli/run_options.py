@@ -175,7 +175,9 @@ def _run_spec(model: str, hyper: dict, objective: str | None, objective_pairs: l
             if key in options:
                 raise InputError(f"{flag} and --objective-set {key} both given")
             options[key] = value
-    if not _is_auto(batch_noise):
+    if _is_auto(batch_noise):
+        batch_noise = AUTO
+    else:
         try:
             batch_noise = v.non_negative_float(batch_noise, "--batch-noise")
         except InputError:
@@ -184,7 +186,9 @@ def _run_spec(model: str, hyper: dict, objective: str | None, objective_pairs: l
     select = None if select_every == "off" else _positive_text(select_every, "--select-every")
     if patience == "off":
         patience = None
-    elif not _is_auto(patience):
+    elif _is_auto(patience):
+        patience = AUTO
+    else:
         try:
             patience = v.positive_int(int(patience), "--patience")
         except (ValueError, InputError):
@@ -206,10 +210,10 @@ def _run_spec(model: str, hyper: dict, objective: str | None, objective_pairs: l
         lr_end=lr_end,
         grad_clip=_grad_clip(grad_clip, AUTO),
         batch_size=batch_size,
-        noise_std=AUTO if _is_auto(batch_noise) else batch_noise,
+        noise_std=batch_noise,
         seed=seed,
         select_every=select,
-        patience=AUTO if _is_auto(patience) else patience,
+        patience=patience,
         time_parallel=time_parallel,
     )
 

@@ -103,14 +103,9 @@ def print_derived(run_spec: Any, prepared: Any) -> None:
     """Say on stderr which settings the data decide (``--seq-len``, ``--batch-noise``,
     ``--patience`` left at auto), before training; the same values are saved in
     ``config.json`` (``run.derived``)."""
-    from attractor.dsr.adaptive import resolve_loop_settings
-    from attractor.train.objective import ClosedFormObjective
+    from attractor.dsr.pipeline import derived_settings
 
-    objective = run_spec.make_objective().prepare(prepared.train)
-    notes = objective.derived()
-    gradient = not isinstance(objective, ClosedFormObjective)
-    notes.update(resolve_loop_settings(run_spec, prepared.train, gradient=gradient)[1])
-    for name, note in notes.items():
+    for name, note in derived_settings(prepared, run_spec).items():
         typer.echo(f"derived from the data: --{name.replace('_', '-')} {note}", err=True)
 
 

@@ -34,7 +34,6 @@ from attractor.train.objective import ClosedFormObjective, Objective, make_objec
 
 METRICS_FILE = "metrics.json"
 
-
 #: The objectives whose forced rollout a rollout strategy (e.g. time-parallel) computes.
 TEACHER_FORCING = ("gtf", "agtf", "stf", "onestep")
 
@@ -189,9 +188,9 @@ class FitResult:
     selected_epoch: int
     seconds: float
     #: the spec with its data-derived settings filled in (:mod:`attractor.dsr.adaptive`)
-    spec: RunSpec | None = None
-    #: name -> how each derived loop setting (and an early stop) came about
-    derived: dict[str, str] = dataclasses.field(default_factory=dict)
+    spec: RunSpec
+    #: name -> how each setting read from the data (and an early stop) came about
+    derived: dict[str, str]
 
 
 def fit(
@@ -240,10 +239,20 @@ def fit(
     model, selected = result.model, result.epochs_done
     if selector is not None and selector.best_model is not None:
         model, selected = selector.best_model, selector.best_epoch
+    derived = {**result.objective.derived(), **derived}
     if selector is not None and result.stopped_early:
         derived["epochs"] = (f"{result.epochs_done} of {spec.max_epochs}: the validation "
                              f"D_stsp last improved at epoch {selector.best_epoch}")
     return FitResult(model, result, int(selected or 0), seconds, spec, derived)
+
+
+def derived_settings(data: PreparedData, spec: RunSpec) -> dict[str, str]:
+    """Name -> how the data decide each ``"auto"`` setting of ``spec`` (window, STF interval,
+    batch noise, patience): what :func:`fit` will derive and record, said before it trains."""
+    objective = spec.make_objective().prepare(data.train)
+    gradient = not isinstance(objective, ClosedFormObjective)
+    return {**objective.derived(),
+            **resolve_loop_settings(spec, data.train, gradient=gradient)[1]}
 
 
 def run(data: PreparedData, spec: RunSpec, **fit_options: Any) -> RunRecord:
@@ -269,9 +278,9 @@ def run(data: PreparedData, spec: RunSpec, **fit_options: Any) -> RunRecord:
         "final_loss": "no gradient steps (a closed-form fit)",
     })
     obs_dim = data.train[0].shape[1]
-    settings = (fitted.spec or spec).resolved(obs_dim)
+    settings = fitted.spec.resolved(obs_dim)
     settings["objective"] = result.objective.describe()  # data-derived settings (STF tau)
-    settings["derived"] = {**result.objective.derived(), **fitted.derived}
+    settings["derived"] = fitted.derived
     metadata = {
         **data.metadata(),
         "run": {"spec": spec.to_dict(), **settings},

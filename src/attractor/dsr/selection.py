@@ -89,9 +89,7 @@ class BestModelSelector:
         if score < self.best_score:
             self.best_model, self.best_score, self.best_epoch = model, score, epoch
             self._save()
-        if self.patience is not None and epoch - (self.best_epoch or 0) >= self.patience:
-            return True
-        return False
+        return self.patience is not None and epoch - (self.best_epoch or 0) >= self.patience
 
 
 def validation_tail(data: PreparedData, n: int = 20_000) -> np.ndarray:

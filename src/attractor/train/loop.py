@@ -284,7 +284,8 @@ def _gradient_training(
     history: list[dict[str, float]] = []
     start_epoch = 0
     last_good: int | None = None
-    stopped_before = False
+    # A run that a callback stopped early and was then resumed is finished: it stays stopped.
+    stopped_early = False
     if checkpoint_dir is not None and resume and has_checkpoint(checkpoint_dir):
         like = (params, opt_state, obj_state, step, key)
         state, saved = load_checkpoint(checkpoint_dir, like)
@@ -298,11 +299,9 @@ def _gradient_training(
             # The run was interrupted inside this epoch's callback: finish it first, as the
             # uninterrupted run did, and stop if it says so.
             start_epoch = config.epochs
-        stopped_before = bool(saved.get("stopped"))
+        stopped_early = bool(saved.get("stopped"))
     run_epoch = make_epoch(objective, config, optimizer, static)
     bar = _progress_bar(config.epochs, start_epoch) if progress else None
-    # A run that a callback stopped early and was then resumed is finished: it stays stopped.
-    stopped_early = stopped_before
     epoch = start_epoch
     pending: int | None = None  # an epoch whose callback has not returned yet
 
