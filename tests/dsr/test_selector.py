@@ -62,3 +62,35 @@ def test_selector_state_survives_a_resume(tmp_path, monkeypatch) -> None:
     assert later.restore(other)
     assert later.best_epoch == 10 and later.best_score == first.best_score
     np.testing.assert_array_equal(np.asarray(later.best_model.A), np.asarray(model.A))
+
+
+def test_every_check_is_kept_once_across_a_resume(tmp_path, monkeypatch) -> None:
+    import jax
+
+    from attractor.models import build_model, make_config
+
+    model = build_model(make_config("plrnn", obs_dim=2), key=jax.random.PRNGKey(0))
+    scores = iter([3.0, float("inf"), 2.0, 2.5, 2.0, 1.0])
+    monkeypatch.setattr(BestModelSelector, "score", lambda self, m: next(scores))
+    first = BestModelSelector(np.zeros((10, 2)), every=10, state_dir=tmp_path)
+    for epoch in (10, 20, 30, 40):
+        first(epoch, model, 0.0)
+    assert first.checks == [(10, 3.0), (20, float("inf")), (30, 2.0), (40, 2.5)]
+    # a crash after the check at 40 and a training checkpoint at 30: epoch 40 runs again
+    resumed = BestModelSelector(np.zeros((10, 2)), every=10, state_dir=tmp_path)
+    assert resumed.restore(model) and resumed.best_epoch == 30
+    assert resumed.checks == first.checks  # the diverged check comes back as inf
+    resumed(40, model, 0.0)
+    resumed(50, model, 0.0)
+    assert resumed.checks == [(10, 3.0), (20, float("inf")), (30, 2.0), (40, 2.0), (50, 1.0)]
+    assert resumed.best_epoch == 50
+
+
+def test_a_run_whose_checks_all_diverged_restores_its_checks_but_no_model(tmp_path,
+                                                                         monkeypatch) -> None:
+    monkeypatch.setattr(BestModelSelector, "score", lambda self, m: float("inf"))
+    first = BestModelSelector(np.zeros((10, 2)), every=5, state_dir=tmp_path)
+    first(5, "model", 0.0)
+    later = BestModelSelector(np.zeros((10, 2)), every=5, state_dir=tmp_path)
+    assert later.restore("model") is False
+    assert later.best_model is None and later.checks == [(5, float("inf"))]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -191,6 +192,8 @@ class FitResult:
     spec: RunSpec
     #: name -> how each setting read from the data (and an early stop) came about
     derived: dict[str, str]
+    #: ``(epoch, validation D_stsp)`` of every best-model check (``inf``: a free run diverged)
+    checks: list[tuple[int, float]] = dataclasses.field(default_factory=list)
 
 
 def fit(
@@ -243,7 +246,8 @@ def fit(
     if selector is not None and result.stopped_early:
         derived["epochs"] = (f"{result.epochs_done} of {spec.max_epochs}: the validation "
                              f"D_stsp last improved at epoch {selector.best_epoch}")
-    return FitResult(model, result, int(selected or 0), seconds, spec, derived)
+    checks = list(selector.checks) if selector is not None else []
+    return FitResult(model, result, int(selected or 0), seconds, spec, derived, checks)
 
 
 def derived_settings(data: PreparedData, spec: RunSpec) -> dict[str, str]:
@@ -274,8 +278,12 @@ def run(data: PreparedData, spec: RunSpec, **fit_options: Any) -> RunRecord:
             "attractor_version": __version__,
         }
     )
+    if fitted.checks:
+        metrics["validation_epochs"] = [e for e, _ in fitted.checks]
+        metrics["validation_D_stsp"] = [s if math.isfinite(s) else None for _, s in fitted.checks]
     metrics = null_reasons(metrics, {
         "final_loss": "no gradient steps (a closed-form fit)",
+        "validation_D_stsp": "a free run from a validation start point diverged",
     })
     obs_dim = data.train[0].shape[1]
     settings = fitted.spec.resolved(obs_dim)
@@ -311,6 +319,8 @@ def write_run(
         from attractor.plot.dsr import write_dsr_plots
 
         write_dsr_plots(
-            out, record.model, x_test, losses=record.losses, dt=record.metadata.get("dt", 1.0)
+            out, record.model, x_test, losses=record.losses, dt=record.metadata.get("dt", 1.0),
+            validation=(record.metrics.get("validation_epochs", []),
+                        record.metrics.get("validation_D_stsp", [])),
         )
     return out

@@ -35,6 +35,9 @@ class BestModelSelector:
 
     With ``patience`` (epochs) a check asks training to stop once the score has not improved for
     that long (:mod:`attractor.dsr.adaptive`).
+
+    Every check is kept in :attr:`checks` as ``(epoch, score)`` (saved with the best model and
+    restored with it), so a run can show its validation curve next to its training loss.
     """
 
     def __init__(
@@ -53,6 +56,7 @@ class BestModelSelector:
         self.best_model: Any | None = None
         self.best_score = float("inf")
         self.best_epoch: int | None = None
+        self.checks: list[tuple[int, float]] = []
         self.state_dir = Path(state_dir) if state_dir is not None else None
 
     def restore(self, like: Any) -> bool:
@@ -60,19 +64,28 @@ class BestModelSelector:
         if self.state_dir is None or not (self.state_dir / BEST_INFO).is_file():
             return False
         info = json.loads((self.state_dir / BEST_INFO).read_text())
+        self.checks = [(int(e), float("inf") if s is None else float(s))
+                       for e, s in info.get("checks", [])]
+        if info.get("epoch") is None:  # checks so far, none finite
+            return False
         self.best_model = eqx.tree_deserialise_leaves(self.state_dir / BEST_WEIGHTS, like)
         self.best_score, self.best_epoch = float(info["score"]), int(info["epoch"])
         return True
 
-    def _save(self) -> None:
+    def _save(self, *, weights: bool) -> None:
+        """Write the checks (and, with ``weights``, the best model) to ``state_dir``."""
         if self.state_dir is None:
             return
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.state_dir / (BEST_WEIGHTS + ".tmp")
-        eqx.tree_serialise_leaves(tmp, self.best_model)
-        tmp.replace(self.state_dir / BEST_WEIGHTS)
+        if weights:
+            tmp = self.state_dir / (BEST_WEIGHTS + ".tmp")
+            eqx.tree_serialise_leaves(tmp, self.best_model)
+            tmp.replace(self.state_dir / BEST_WEIGHTS)
         info = self.state_dir / (BEST_INFO + ".tmp")
-        info.write_text(json.dumps({"score": self.best_score, "epoch": self.best_epoch}))
+        finite = self.best_epoch is not None
+        info.write_text(json.dumps({
+            "score": self.best_score if finite else None, "epoch": self.best_epoch,
+            "checks": [[e, s if np.isfinite(s) else None] for e, s in self.checks]}))
         info.replace(self.state_dir / BEST_INFO)
 
     def score(self, model: Any) -> float:
@@ -86,9 +99,12 @@ class BestModelSelector:
         if epoch % self.every:
             return False
         score = self.score(model)
-        if score < self.best_score:
+        # a resumed run repeats the epochs after its last checkpoint: their checks count once
+        self.checks = [c for c in self.checks if c[0] < epoch] + [(epoch, score)]
+        improved = score < self.best_score
+        if improved:
             self.best_model, self.best_score, self.best_epoch = model, score, epoch
-            self._save()
+        self._save(weights=improved)
         return self.patience is not None and epoch - (self.best_epoch or 0) >= self.patience
 
 

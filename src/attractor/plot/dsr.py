@@ -99,13 +99,33 @@ def plot_time_series(
     return fig
 
 
-def plot_losses(losses: Sequence[float], *, ax: Axes | None = None) -> Axes:
-    """Training loss per epoch on a log scale."""
+def plot_losses(
+    losses: Sequence[float],
+    *,
+    validation: tuple[Sequence[int], Sequence[float | None]] = ((), ()),
+    ax: Axes | None = None,
+) -> Axes:
+    """Training loss per epoch on a log scale; with ``validation`` (epochs, D_stsp of the
+    best-model checks; ``None`` where a free run diverged) also the validation D_stsp on a second
+    axis, the selected (lowest) check marked."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(5, 3))
-    ax.semilogy(np.arange(1, len(losses) + 1), losses)
+        _, ax = plt.subplots(figsize=(6, 3.2))
+    ax.semilogy(np.arange(1, len(losses) + 1), losses, label="training loss")
     ax.set_xlabel("epoch")
     ax.set_ylabel("training loss")
+    epochs, scores = validation
+    finite = [(e, s) for e, s in zip(epochs, scores, strict=True)
+              if s is not None and np.isfinite(s)]
+    if finite:
+        right = ax.twinx()
+        e, s = np.asarray(finite).T
+        right.plot(e, s, color="C1", marker=".", lw=1, label="validation D_stsp")
+        best = int(np.argmin(s))
+        right.plot(e[best], s[best], "o", mfc="none", color="C3", ms=9,
+                   label=f"selected (epoch {int(e[best])})")
+        right.set_ylabel("validation D_stsp")
+        lines = ax.get_lines() + right.get_lines()
+        ax.legend(lines, [line.get_label() for line in lines], loc="upper right", fontsize=8)
     return ax
 
 
@@ -116,8 +136,10 @@ def write_dsr_plots(
     *,
     losses: Sequence[float] = (),
     dt: float = 1.0,
+    validation: tuple[Sequence[int], Sequence[float | None]] = ((), ()),
 ) -> list[Path]:
-    """Write ``attractor.png``, ``spectra.png``, ``timeseries.png`` (and ``loss.png``) to ``out``.
+    """Write ``attractor.png``, ``spectra.png``, ``timeseries.png`` (and ``loss.png``, with the
+    validation checks of ``validation`` if any: see :func:`plot_losses`) to ``out``.
 
     The generated trajectory starts at the first test point and runs as long as the test series.
     """
@@ -136,7 +158,8 @@ def write_dsr_plots(
         plt.close(fig)
         written.append(out / name)
     if len(losses):
-        ax = plot_losses(losses)
+        ax = plot_losses(losses, validation=validation)
+        ax.figure.tight_layout()
         ax.figure.savefig(out / "loss.png", dpi=110)
         plt.close(ax.figure)
         written.append(out / "loss.png")
