@@ -126,7 +126,7 @@ def main() -> None:
         if not (out / "metrics.json").is_file():
             cmd = [str(exe), "train", "--data", str(train), "--test-data", str(test), "--dt",
                    str(DT), "--embed", "auto", *extra, "--seed", str(seed), "--out", str(out),
-                   "--json"]
+                   "--json", "--resume"]  # continues an interrupted run; a fresh one otherwise
             proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
             if proc.returncode != 0:
                 print(f"seed {seed}: attractor train failed: {proc.stderr.strip()[-500:]}")
