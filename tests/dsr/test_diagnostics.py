@@ -73,8 +73,25 @@ def test_diverged_and_escaping_runs_are_diagnosed() -> None:
     nan_run = x.copy()
     nan_run[100] = np.nan
     assert _codes(diagnose(x, [x, nan_run], lambda_max=0.9)) == {"diverged"}
-    assert _codes(diagnose(x, [10 * x], lambda_max=0.9)) == {"left_data_range"}
+    wide = 10 * (x - x.mean(axis=0)) + x.mean(axis=0)  # the same centre, far out
+    assert _codes(diagnose(x, [wide], lambda_max=0.9)) == {"left_data_range"}
     assert "2 of 2" in diagnose(x, [nan_run, nan_run], None)[0].message
+
+
+def test_a_run_settled_on_a_spurious_attractor_inside_the_data_range_is_diagnosed() -> None:
+    x = _chaotic()
+    wing = x[x[:, 0] > 0.5]  # a Lorenz-63 model stuck on one wing: inside the range, same spread
+    one_wing = np.resize(wing, x.shape)
+    assert np.max(np.abs(one_wing)) <= np.max(np.abs(x))
+    warnings = diagnose(x, [x, one_wing], lambda_max=0.9)
+    assert _codes(warnings) == {"settled_off_data"}
+    assert "1 of 2" in warnings[0].message and warnings[0].flags
+    # the ECG case: a few beats, then a small set 3 data stds below the mean (the recorded run)
+    t = np.arange(20_000)
+    ecg = np.exp(-(((t % 250) - 125) / 6.0) ** 2)[:, None] * 4.0
+    ecg = (ecg - ecg.mean()) / ecg.std()
+    dropped = np.where(t[:, None] < 1200, ecg, -3.0 + 0.2 * np.sin(t[:, None] / 3.0))
+    assert "settled_off_data" in _codes(diagnose(ecg, [dropped], lambda_max=5.0))
 
 
 def test_null_reasons_sit_next_to_every_null() -> None:

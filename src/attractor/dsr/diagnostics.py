@@ -14,6 +14,10 @@ The checks (thresholds are the module constants below):
   value of the test series (in standardised units);
 - **collapsed variance**: the generated variance, averaged over dimensions, is below
   ``VARIANCE_RATIO`` times the data's;
+- **settled away from the data**: a generated run's time average lies more than ``MEAN_SHIFT``
+  data standard deviations from the data's mean in some coordinate (a spurious attractor inside
+  the data's range: a Lorenz-63 model stuck on one wing, or an ECG model that drops to a small
+  set below the baseline after a few beats);
 - **fixed point / cycle while the data are chaotic**: ``lambda_max <= LAMBDA_TOLERANCE`` (per time
   unit) while the data's spectrum is broad (normalised spectral entropy of a Welch estimate above
   ``BROAD_SPECTRUM``; a sine gives ~0.14, Lorenz-63 0.46, Rössler 0.37, Thomas 0.50).
@@ -36,6 +40,9 @@ from scipy.signal import welch
 RANGE_FACTOR = 3.0
 #: Generated variance (mean over dimensions) below this fraction of the data's: collapsed.
 VARIANCE_RATIO = 0.1
+#: A run whose mean is more than this many data standard deviations from the data's mean (in
+#: some coordinate) has settled away from the data.
+MEAN_SHIFT = 1.0
 #: Normalised spectral entropy above which the data count as broadband (chaotic-looking).
 BROAD_SPECTRUM = 0.3
 #: ``lambda_max`` (per time unit) at or below this counts as non-chaotic.
@@ -45,6 +52,9 @@ WELCH_SEGMENT = 1024
 
 _COLLAPSE_FLAGS = ("--epochs (train longer)", "--forcing agtf or a smaller --alpha",
                    "--hidden (a wider model)", "--seed (another initialisation)")
+_SPURIOUS_FLAGS = ("--batch-noise auto (train against perturbations)",
+                   "--select-every (validate more often)", "--hidden (a wider model)",
+                   "--seed (another initialisation)")
 _DIVERGENCE_FLAGS = ("--grad-clip", "--lr (smaller)", "--select-every (keep a validated model)",
                      "--batch-noise")
 
@@ -112,6 +122,18 @@ def diagnose(
             f"x the data's largest value {data_max:.3g}.",
             "the model has a second, unbounded or spurious attractor outside the data",
             _DIVERGENCE_FLAGS,
+        ))
+    shifts = [float(np.max(np.abs(r.mean(axis=0) - x.mean(axis=0)) / x.std(axis=0)))
+              for r in finite]
+    away = [d for d in shifts if d > MEAN_SHIFT]
+    if away:
+        warnings.append(RunWarning(
+            "settled_off_data",
+            f"{len(away)} of {len(finite)} generated runs settle away from the data: their mean "
+            f"lies up to {max(away):.2g} data standard deviations from the data's.",
+            "the model has a spurious attractor that the data do not visit, reached from "
+            "those start points",
+            _SPURIOUS_FLAGS,
         ))
     ratio = float(np.median([np.mean(r.var(axis=0)) for r in finite]) / np.mean(x.var(axis=0)))
     if ratio < VARIANCE_RATIO:
