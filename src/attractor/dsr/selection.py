@@ -82,9 +82,9 @@ class BestModelSelector:
             eqx.tree_serialise_leaves(tmp, self.best_model)
             tmp.replace(self.state_dir / BEST_WEIGHTS)
         info = self.state_dir / (BEST_INFO + ".tmp")
-        finite = self.best_epoch is not None
+        has_best = self.best_epoch is not None
         info.write_text(json.dumps({
-            "score": self.best_score if finite else None, "epoch": self.best_epoch,
+            "score": self.best_score if has_best else None, "epoch": self.best_epoch,
             "checks": [[e, s if np.isfinite(s) else None] for e, s in self.checks]}))
         info.replace(self.state_dir / BEST_INFO)
 
