@@ -116,11 +116,13 @@ def _metrics(store_path: Path) -> dict[tuple[str, str], float | None]:
                 if r["metric"] not in TIMING}  # fmt: skip
 
 
-def _sweep(suite_path: Path, store_path: Path, executor: str, workers: int) -> None:
+def _sweep(suite_path: Path, store_path: Path, executor: str, workers: int,
+           compile_cache: Path | None = None) -> None:
     suite = load_suite(suite_path)
     tasks = expand_tasks(suite)
+    pool = make_executor(executor, workers, compile_cache=compile_cache)
     with RunStore(store_path, create=True, lock=True) as store:
-        progress = run_sweep(suite.to_dict(), tasks, store, make_executor(executor, workers))
+        progress = run_sweep(suite.to_dict(), tasks, store, pool)
     assert progress.done == len(tasks), f"{progress}"
 
 
@@ -153,3 +155,28 @@ def test_five_systems_three_models_two_seeds_agree_serially_on_the_pool_and_on_d
                     "serial and local-pool runs agreed")  # fmt: skip
     _sweep(path, tmp_path / "dask.sqlite", "dask", 2)
     _assert_same(serial, _metrics(tmp_path / "dask.sqlite"))
+
+
+def test_pool_workers_share_a_compilation_cache_and_compute_the_same(
+    mini_suite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers started with a compile cache write their compiled programs there; the tasks that
+    read them back (every task after the first: the same shapes) give the serial run's metrics."""
+    monkeypatch.setenv("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")  # cache even tiny ones
+    monkeypatch.setenv("JAX_PLATFORMS", os.environ.get("JAX_PLATFORMS", "cpu"))
+    cache = tmp_path / "cache"
+    _sweep(mini_suite, tmp_path / "pool.sqlite", "local", 1, compile_cache=cache)
+    assert cache.is_dir() and any(cache.iterdir())
+    _sweep(mini_suite, tmp_path / "serial.sqlite", "serial", 1)
+    _assert_same(_metrics(tmp_path / "serial.sqlite"), _metrics(tmp_path / "pool.sqlite"))
+
+
+def test_the_worker_environment_names_the_cache_only_when_asked(monkeypatch) -> None:
+    from attractor.bench.executors import CACHE_MIN_COMPILE_SECONDS, thread_environment
+
+    monkeypatch.delenv("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", raising=False)
+    env = thread_environment(1, "/somewhere/cache")
+    assert env["JAX_COMPILATION_CACHE_DIR"] == "/somewhere/cache"
+    assert env["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] == str(CACHE_MIN_COMPILE_SECONDS)
+    assert "intra_op_parallelism_threads=1" in env["XLA_FLAGS"]
+    assert "JAX_COMPILATION_CACHE_DIR" not in thread_environment(1)

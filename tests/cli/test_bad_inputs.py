@@ -528,6 +528,12 @@ CASES = [
       setup=[store_of_schema("s.sqlite", 99)], match="Upgrade attractor"),  # fmt: skip
     C("bench-run-store-no-directory", "bench run dysts-short --store no/s.sqlite",
       match="does not exist"),  # fmt: skip
+    C("bench-run-compile-cache-is-a-file",
+      "bench run dysts-short --compile-cache c --store s.sqlite", setup=[text("c", "x")],
+      match=": exists and is not a directory"),  # fmt: skip
+    C("bench-run-compile-cache-no-parent",
+      "bench run dysts-short --compile-cache no/c --store s.sqlite",
+      match="--compile-cache"),  # fmt: skip
     C("bench-status-no-store-file", "bench status --store s.sqlite", match="no such file"),
     C("bench-report-no-out", "bench report --store s.sqlite", match="--out"),
     C("bench-report-old-schema", "bench report --store s.sqlite --out r",

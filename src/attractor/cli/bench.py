@@ -73,6 +73,10 @@ def run_command(
                                 "is recorded as failed."),
     retry_failed: bool = typer.Option(False, "--retry-failed", help="Run the tasks recorded as "
                                       "failed again."),
+    compile_cache: str = typer.Option("auto", "--compile-cache", help="Directory of JAX's "
+                                      "compilation cache, shared by the workers (programs "
+                                      "compiled by one task are reused by the next); auto: "
+                                      "STORE's name + .jax-cache beside it; off: none."),
     store: Path = STORE_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -94,6 +98,7 @@ def run_command(
                              "pip install 'attractor[dask]'")  # fmt: skip
     system_names, model_names = _names(systems, "--systems"), _names(models, "--models")
     _check_store_path(store)
+    cache = _compile_cache(compile_cache, store)
 
     from attractor.bench.suite import load_suite
     from attractor.bench.task import expand_tasks
@@ -103,7 +108,20 @@ def run_command(
     tasks = expand_tasks(loaded, systems=system_names, models=model_names,
                          seeds=None if n_seeds is None else list(range(n_seeds)))  # fmt: skip
     _sweep(loaded, tasks, store, executor, n_workers, scheduler, n_retries, retry_failed,
-           notes, as_json)  # fmt: skip
+           notes, as_json, cache)  # fmt: skip
+
+
+def _compile_cache(value: str, store: Path) -> str | None:
+    """The compilation cache directory of ``--compile-cache`` (``None``: off). Nothing is
+    created here; an existing path must be a directory."""
+    if value == "off":
+        return None
+    path = store.with_name(store.name + ".jax-cache") if value == "auto" else Path(value)
+    if path.exists() and not path.is_dir():
+        raise InputError(f"--compile-cache {path}: exists and is not a directory")
+    if not path.exists() and not path.parent.is_dir():
+        raise InputError(f"--compile-cache {path}: the directory {path.parent} does not exist")
+    return str(path.resolve())
 
 
 def _check_store_path(store: Path) -> None:
@@ -121,7 +139,7 @@ def _check_store_path(store: Path) -> None:
 
 def _sweep(suite: Any, tasks: list[Any], store: Path, executor: str, workers: int,
            scheduler: str | None, retries: int, retry_failed: bool, notes: list[str],
-           as_json: bool) -> None:
+           as_json: bool, compile_cache: str | None) -> None:
     from tqdm import tqdm
 
     from attractor.bench.executors import make_executor
@@ -132,7 +150,7 @@ def _sweep(suite: Any, tasks: list[Any], store: Path, executor: str, workers: in
 
     for note in notes if not as_json else []:
         typer.echo(f"note: {note}", err=True)
-    pool = make_executor(executor, workers, scheduler=scheduler)
+    pool = make_executor(executor, workers, scheduler=scheduler, compile_cache=compile_cache)
     try:
         opened = RunStore(store, create=True, lock=True)
     except BaseException:
@@ -158,7 +176,8 @@ def _sweep(suite: Any, tasks: list[Any], store: Path, executor: str, workers: in
         if state["bar"] is not None:
             state["bar"].close()
     summary = {"suite": suite.name, "store": str(store), "executor": executor,
-               "workers": pool.slots, **progress.to_dict(), "notes": notes}  # fmt: skip
+               "workers": pool.slots, "compile_cache": compile_cache, **progress.to_dict(),
+               "notes": notes}  # fmt: skip
     if as_json:
         typer.echo(json_document(summary))
         return
