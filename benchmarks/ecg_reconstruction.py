@@ -79,6 +79,25 @@ def spike_scores(test: np.ndarray, generated: np.ndarray) -> dict[str, float | N
     }
 
 
+def rate_sensitivity(test: np.ndarray, embedding: dict, factors=(1.005, 1.01, 1.02, 1.04)
+                     ) -> dict[float, float]:
+    """D_H of the test recording against itself played ``factor`` times faster (linear
+    interpolation), both delay-embedded as the model's data: how far D_H moves with the heart
+    rate alone."""
+    from attractor.data.embedding import DelayEmbedding
+    from attractor.metrics.spectrum import power_spectrum_hellinger
+
+    emb = DelayEmbedding.from_dict(embedding)
+    t = np.arange(len(test), dtype=float)
+    reference = emb.apply(test[:, None])
+    out = {}
+    for factor in factors:
+        faster = emb.apply(np.interp(t[: int(len(t) / factor)] * factor, t, test)[:, None])
+        n = min(len(reference), len(faster))
+        out[factor] = float(power_spectrum_hellinger(reference[:n], faster[:n]))
+    return out
+
+
 def plot(path: Path, test: np.ndarray, generated: np.ndarray, seed: int) -> None:
     import matplotlib
 
@@ -157,6 +176,10 @@ def main() -> None:
     if rows:
         d_h = [np.inf if r["D_H"] is None else r["D_H"] for r in rows]
         print(f"median D_H {np.median(d_h):.3f} (worst {max(d_h):.3f}); target <= 0.25")
+        recording = np.load(test).reshape(len(np.load(test)), -1)[:, 0]
+        shifts = rate_sensitivity(recording, rows[0]["embedding"])
+        print("D_H of the test recording against itself played faster: " + ", ".join(
+            f"{100 * (f - 1):g} % {v:.3f}" for f, v in shifts.items()))
     print(f"runs and figures in {outdir}")
 
 
