@@ -117,6 +117,21 @@ def test_evaluate_model_warns_about_a_collapsed_model_and_explains_its_nulls() -
             assert m[f"{key}_reason"], key
 
 
+def test_a_model_whose_long_run_diverges_keeps_its_other_metrics() -> None:
+    """An expanding PLRNN (A = 1.02): the short protocol runs stay finite, the Lyapunov
+    estimate's long run overflows; lambda_max is null with its reason and a warning, the rest
+    is reported (this used to abort the whole evaluation)."""
+    x = _chaotic(3000)
+    model = build_model(make_config("plrnn", obs_dim=3, latent_dim=3), key=jax.random.PRNGKey(0))
+    model = eqx.tree_at(lambda m: (m.A, m.W), model, (jnp.full_like(model.A, 1.02),
+                                                      jnp.zeros_like(model.W)))
+    m = evaluate_model(model, x[:400], dt=0.01, n_runs=2, lyapunov_steps=60_000,
+                       lyapunov_transient=10)
+    assert m["lambda_max"] is None and "diverged" in m["lambda_max_reason"]
+    assert "diverged_long_run" in {w["code"] for w in m["warnings"]}
+    assert m["D_H"] is not None and m["PE"] is not None
+
+
 @pytest.mark.parametrize("as_json", [False, True])
 def test_the_cli_report_prints_warnings_to_stderr(as_json: bool, capsys) -> None:
     from attractor.cli.train import report

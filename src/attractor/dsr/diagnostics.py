@@ -9,7 +9,8 @@ the likely cause and the flags to try; ``attractor train`` and ``eval`` print th
 
 The checks (thresholds are the module constants below):
 
-- **diverged**: a generated run has NaN / inf values;
+- **diverged**: a generated run has NaN / inf values, or the Lyapunov estimate's long run does
+  (``lambda_max`` is NaN);
 - **left the data range**: a generated run reaches ``RANGE_FACTOR`` times the largest absolute
   value of the test series (in standardised units);
 - **collapsed variance**: the generated variance, averaged over dimensions, is below
@@ -142,6 +143,14 @@ def diagnose(
             f"the generated variance is {ratio:.2g} of the data's.",
             "the model collapsed onto a fixed point or a small cycle",
             _COLLAPSE_FLAGS,
+        ))
+    if lambda_max is not None and np.isnan(lambda_max):
+        warnings.append(RunWarning(
+            "diverged_long_run",
+            "the model's orbit from the test start diverged (NaN/inf) during the Lyapunov "
+            "estimate, which runs far longer than the protocol runs.",
+            "the model has an unbounded direction that a long free run finds",
+            _DIVERGENCE_FLAGS,
         ))
     breadth = spectral_entropy(x)
     non_chaotic = lambda_max is not None and lambda_max <= LAMBDA_TOLERANCE  # -inf included

@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from attractor.dsr.diagnostics import diagnose, null_reasons
+from attractor.errors import DivergenceError
 from attractor.metrics.lyapunov import max_lyapunov_exponent
 from attractor.metrics.protocol import evaluate_generated, generation_window
 from attractor.models.capabilities import PiecewiseLinear
@@ -91,7 +92,9 @@ def model_lyapunov(
     model: Any, context: np.ndarray, *, steps: int, transient: int, dt: float
 ) -> float:
     """Largest Lyapunov exponent of the model's closed loop (QR over Jacobians of the step),
-    per time unit. The state (any pytree) is flattened to one vector, kept in float64."""
+    per time unit. The state (any pytree) is flattened to one vector, kept in float64. ``nan``
+    when the orbit diverges (a model with an unbounded direction: the other metrics of the run
+    still count, and the report says why this one is missing)."""
     state = model.init_state(jnp.asarray(context, jnp.float32))
     leaves, treedef = jax.tree_util.tree_flatten(state)
     shapes = [leaf.shape for leaf in leaves]
@@ -105,7 +108,10 @@ def model_lyapunov(
         return flatten(model.step(jax.tree_util.tree_unflatten(treedef, parts)))
 
     z0 = np.asarray(flatten(state), np.float64)
-    return max_lyapunov_exponent(step, z0, n_steps=steps, transient=transient, dt=dt)
+    try:
+        return max_lyapunov_exponent(step, z0, n_steps=steps, transient=transient, dt=dt)
+    except DivergenceError:
+        return float("nan")
 
 
 def evaluate_model(
