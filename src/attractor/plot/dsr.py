@@ -22,6 +22,12 @@ from attractor.metrics.spectrum import normalized_power_spectrum  # noqa: E402
 from attractor.models.base import DynamicsModel  # noqa: E402
 
 
+#: Spectra and time series show at most this many dimensions (the first ones).
+MAX_PANELS = 6
+#: A diverged run shorter than this (finite steps) gets no spectra figure.
+MIN_SPECTRUM_ROWS = 64
+
+
 def plot_attractor(
     x_true: np.ndarray,
     x_gen: np.ndarray | None = None,
@@ -57,9 +63,10 @@ def plot_power_spectra(
     fig: Figure | None = None,
     max_freq_fraction: float = 0.1,
 ) -> Figure:
-    """Smoothed, normalised power spectra (the ones D_H compares), one panel per dimension."""
-    p = normalized_power_spectrum(x_true, smoothing=smoothing)
-    q = normalized_power_spectrum(x_gen, smoothing=smoothing)
+    """Smoothed, normalised power spectra (the ones D_H compares), one panel per dimension (the
+    first :data:`MAX_PANELS`)."""
+    p = normalized_power_spectrum(x_true[:, :MAX_PANELS], smoothing=smoothing)
+    q = normalized_power_spectrum(x_gen[:, :MAX_PANELS], smoothing=smoothing)
     n_dim = p.shape[1]
     fig = fig or plt.figure(figsize=(3.2 * n_dim, 3))
     cut = max(10, int(max_freq_fraction * p.shape[0]))
@@ -83,8 +90,9 @@ def plot_time_series(
     dt: float = 1.0,
     fig: Figure | None = None,
 ) -> Figure:
-    """The first ``n_steps`` of data and a free-running model from the same start point."""
-    n_dim = x_true.shape[1]
+    """The first ``n_steps`` of data and a free-running model from the same start point (the
+    first :data:`MAX_PANELS` dimensions)."""
+    n_dim = min(x_true.shape[1], MAX_PANELS)
     fig = fig or plt.figure(figsize=(9, 1.8 * n_dim))
     t = np.arange(min(n_steps, len(x_true), len(x_gen))) * dt
     for d in range(n_dim):
@@ -142,18 +150,25 @@ def write_dsr_plots(
     validation checks of ``validation`` if any: see :func:`plot_losses`) to ``out``.
 
     The generated trajectory starts at the first test point and runs as long as the test series.
+    A run that diverges is drawn up to its last finite step, with a title that says so (no
+    spectra when fewer than :data:`MIN_SPECTRUM_ROWS` steps are left).
     """
     import jax.numpy as jnp
 
     out = Path(out)
     x_test = np.asarray(x_test)
     x_gen = np.asarray(model.simulate(jnp.asarray(x_test[0], jnp.float32), len(x_test)))
+    bad = np.flatnonzero(~np.all(np.isfinite(x_gen), axis=1))
+    n = len(x_gen) if bad.size == 0 else int(bad[0])  # a diverged run: its finite part
+    figures = [("attractor.png", lambda: plot_attractor(x_test, x_gen[:n])),
+               ("timeseries.png", lambda: plot_time_series(x_test, x_gen[:n], dt=dt))]
+    if n >= MIN_SPECTRUM_ROWS:
+        figures.append(("spectra.png", lambda: plot_power_spectra(x_test[:n], x_gen[:n])))
     written = []
-    for name, fig in (
-        ("attractor.png", plot_attractor(x_test, x_gen)),
-        ("spectra.png", plot_power_spectra(x_test, x_gen)),
-        ("timeseries.png", plot_time_series(x_test, x_gen, dt=dt)),
-    ):
+    for name, draw in figures:
+        fig = draw()
+        if n < len(x_gen):
+            fig.suptitle(f"the model's run diverged after {n} steps", color="C3", fontsize=9)
         fig.savefig(out / name, dpi=110)
         plt.close(fig)
         written.append(out / name)
