@@ -21,7 +21,6 @@ from matplotlib.figure import Figure  # noqa: E402
 from attractor.metrics.spectrum import normalized_power_spectrum  # noqa: E402
 from attractor.models.base import DynamicsModel  # noqa: E402
 
-
 #: Spectra and time series show at most this many dimensions (the first ones).
 MAX_PANELS = 6
 #: A diverged run shorter than this (finite steps) gets no spectra figure.
