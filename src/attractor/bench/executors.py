@@ -17,11 +17,12 @@ killed sweep leaves no orphan computing on.
 
 Compilation cache: every task builds and trains a fresh model, and JAX compiles its training
 step and rollouts anew each time (a 1-epoch LSTM training of ``dysts-short``'s shape: 12.9 s
-cold, 4.6 s with the cache warm, on the shared 2-core CPU; BENCHMARKS.md). With ``compile_cache`` (a directory) the workers share JAX's persistent
-compilation cache there, so a program compiled once — the same model, shapes and settings, as for
-every 3-dimensional flow of a suite — is read back instead of compiled by every later task, in
-this sweep and the next. The executable read back is the one compiled before: results do not
-change. Workers of an external Dask scheduler (another machine's file system) are not told.
+cold, 4.6 s with the cache warm, on the shared 2-core CPU; BENCHMARKS.md). With ``compile_cache``
+(a directory) the workers share JAX's persistent compilation cache there, so a program compiled
+once — the same model, shapes and settings, as for every 3-dimensional flow of a suite — is read
+back instead of compiled by every later task, in this sweep and the next. The executable read
+back is the one compiled before: results do not change. Workers of an external Dask scheduler
+(another machine's file system) are not told.
 """
 
 from __future__ import annotations
