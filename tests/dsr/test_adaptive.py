@@ -60,10 +60,10 @@ def test_closed_form_fits_get_no_batch_noise_and_no_patience() -> None:
     assert spec.noise_std == 0.0 and spec.patience is None and notes == {}
 
 
-def test_patience_is_a_quarter_of_the_epochs_in_whole_checks() -> None:
-    assert automatic_patience(800, 10)[0] == 200
-    assert automatic_patience(2000, 10)[0] == 500
-    assert automatic_patience(805, 10)[0] == 210  # rounded up to a whole check
+def test_patience_is_half_of_the_epochs_in_whole_checks() -> None:
+    assert automatic_patience(800, 10)[0] == 400
+    assert automatic_patience(2000, 10)[0] == 1000
+    assert automatic_patience(805, 10)[0] == 410  # rounded up to a whole check
     assert automatic_patience(30, 2)[0] == MIN_PATIENCE_CHECKS * 2  # never fewer checks
     assert automatic_patience(800, None)[0] is None  # nothing to watch
 
@@ -72,7 +72,7 @@ def test_resolve_fills_in_only_what_is_auto_and_says_how() -> None:
     data = [_sine(noise=0.05)]
     spec, notes = resolve_loop_settings(RunSpec(model="shplrnn", epochs=400, noise_std="auto"),
                                         data)
-    assert spec.noise_std == pytest.approx(0.05, rel=0.05) and spec.patience == 100
+    assert spec.noise_std == pytest.approx(0.05, rel=0.05) and spec.patience == 200
     assert set(notes) == {"batch_noise", "patience"}
     given = RunSpec(model="shplrnn", noise_std=0.1, patience=None)
     same, notes = resolve_loop_settings(given, data)

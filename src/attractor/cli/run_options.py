@@ -99,7 +99,7 @@ SELECT_EVERY_OPTION = typer.Option(
 )
 PATIENCE_OPTION = typer.Option(
     "auto", "--patience", metavar="<int|auto|off>", help="Stop when the validation D_stsp of "
-    "--select-every has not improved for N epochs; auto: a quarter of --epochs (at least 10 "
+    "--select-every has not improved for N epochs; auto: half of --epochs (at least 10 "
     "checks); off: run every epoch."
 )
 

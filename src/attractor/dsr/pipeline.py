@@ -59,7 +59,7 @@ class RunSpec:
         select_every: keep the best model by validation D_stsp, checked every this many epochs;
             ``None`` keeps the last model.
         patience: stop when that validation score has not improved for this many epochs;
-            ``"auto"``: a quarter of the epochs (:mod:`attractor.dsr.adaptive`); ``None``: run
+            ``"auto"``: half of the epochs (:mod:`attractor.dsr.adaptive`); ``None``: run
             every epoch.
         n_eval_runs: start points of the evaluation protocol.
         checkpoint_every: epochs between checkpoints (when a checkpoint directory is given).
