@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import equinox as eqx
 import jax
@@ -173,9 +174,15 @@ def test_an_interrupt_keeps_every_finished_epoch_and_resumes_exactly(tmp_path) -
               checkpoint_dir=tmp_path, callback=ctrl_c)
     import json
 
-    assert json.loads((tmp_path / "progress.json").read_text())["epoch"] == 4
+    saved = json.loads((tmp_path / "progress.json").read_text())
+    assert saved["epoch"] == 4 and saved["seconds"] > 0
+    saved["seconds"] = 1000.0  # as if the interrupted process had trained for 1000 s
+    (tmp_path / "progress.json").write_text(json.dumps(saved))
+    t0 = time.perf_counter()
     resumed = train(_model(), _data(), GTF, config=cfg, key=jax.random.PRNGKey(1),
                     checkpoint_dir=tmp_path, resume=True)
+    # the training time counts both processes: the interrupted one's and this one's
+    assert 1000.0 < resumed.seconds <= 1000.0 + (time.perf_counter() - t0)
     assert resumed.losses == full.losses
     for x, y in zip(_params(full.model), _params(resumed.model), strict=True):
         np.testing.assert_array_equal(x, y)

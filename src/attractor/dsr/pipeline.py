@@ -226,7 +226,6 @@ def fit(
             stop = selector(epoch, m, loss, info) or stop
         return stop
 
-    t0 = time.perf_counter()
     result = train(
         model,
         data.train,
@@ -238,7 +237,7 @@ def fit(
         progress=progress,
         callback=on_epoch,
     )
-    seconds = time.perf_counter() - t0
+    seconds = result.seconds  # summed over the processes of a resumed run
     model, selected = result.model, result.epochs_done
     if selector is not None and selector.best_model is not None:
         model, selected = selector.best_model, selector.best_epoch

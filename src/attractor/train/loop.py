@@ -95,6 +95,7 @@ class TrainResult:
     losses: list[float]
     history: list[dict[str, float]]
     epochs_done: int
+    #: wall time of training (s), summed over the processes of a resumed run
     seconds: float
     stopped_early: bool = False
 
@@ -283,6 +284,7 @@ def _gradient_training(
     losses: list[float] = []
     history: list[dict[str, float]] = []
     start_epoch = 0
+    seconds_before = 0.0  # training time of the processes before a resume
     last_good: int | None = None
     # A run that a callback stopped early and was then resumed is finished: it stays stopped.
     stopped_early = False
@@ -291,6 +293,7 @@ def _gradient_training(
         state, saved = load_checkpoint(checkpoint_dir, like)
         params, opt_state, obj_state, step, key = state
         start_epoch, losses, history = saved["epoch"], saved["losses"], saved["history"]
+        seconds_before = float(saved.get("seconds", 0.0))
         last_good = start_epoch
         log.info("resumed from %s at epoch %d", checkpoint_dir, start_epoch)
         if saved.get("callback_pending") and callback is not None and callback(
@@ -309,7 +312,7 @@ def _gradient_training(
         state = (params, opt_state, obj_state, step, key)
         record = {"epoch": epoch_done, "losses": losses, "history": history,
                   "objective": objective.describe(), "callback_pending": pending == epoch_done,
-                  "stopped": stopped}
+                  "stopped": stopped, "seconds": seconds_before + time.perf_counter() - t0}
         save_checkpoint(checkpoint_dir, state, record)
 
     try:
@@ -368,7 +371,7 @@ def _gradient_training(
         losses=losses,
         history=history,
         epochs_done=epoch,
-        seconds=time.perf_counter() - t0,
+        seconds=seconds_before + time.perf_counter() - t0,
         stopped_early=stopped_early,
     )
 
