@@ -124,8 +124,8 @@ def diagnose(
             "the model has a second, unbounded or spurious attractor outside the data",
             _DIVERGENCE_FLAGS,
         ))
-    shifts = [float(np.max(np.abs(r.mean(axis=0) - x.mean(axis=0)) / x.std(axis=0)))
-              for r in finite]
+    centre, spread = x.mean(axis=0), x.std(axis=0)
+    shifts = [float(np.max(np.abs(r.mean(axis=0) - centre) / spread)) for r in finite]
     away = [d for d in shifts if d > MEAN_SHIFT]
     if away:
         warnings.append(RunWarning(
