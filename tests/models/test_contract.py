@@ -148,3 +148,25 @@ def test_registry_lists_every_model_with_a_recipe() -> None:
         spec = get_spec(name).to_dict()
         assert spec["name"] == name and spec["family"] and spec["description"]
         make_objective(spec["recipe"]["objective"], **spec["recipe"]["objective_options"])
+
+
+CONSTRAINED = [n for n in model_names() if "constrained" in get_spec(n).to_dict()["capabilities"]]
+
+
+@pytest.mark.parametrize("name", CONSTRAINED)
+def test_projection_is_idempotent_and_works_on_the_trainable_half(name: str) -> None:
+    """What training relies on: projecting twice changes nothing more, the tree keeps its
+    structure, and a partitioned model whose frozen leaves are ``None`` projects too."""
+    import equinox as eqx
+
+    model = _model(name)
+    moved = jax.tree_util.tree_map(lambda x: 3.0 * x if eqx.is_inexact_array(x) else x, model)
+    once = moved.project()
+    twice = once.project()
+    assert jax.tree_util.tree_structure(once) == jax.tree_util.tree_structure(moved)
+    for a, b in zip(jax.tree_util.tree_leaves(once), jax.tree_util.tree_leaves(twice), strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    leaves = jax.tree_util.tree_leaves(moved)
+    first = leaves[0]  # only the first array trains; the rest are frozen (None in the half)
+    params, _ = eqx.partition(moved, lambda x: x is first)
+    assert jax.tree_util.tree_structure(params.project()) == jax.tree_util.tree_structure(params)

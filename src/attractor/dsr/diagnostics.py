@@ -56,7 +56,8 @@ _COLLAPSE_FLAGS = ("--epochs (train longer)", "--forcing agtf or a smaller --alp
 _SPURIOUS_FLAGS = ("--batch-noise auto (train against perturbations)",
                    "--select-every (validate more often)", "--hidden (a wider model)",
                    "--seed (another initialisation)")
-_DIVERGENCE_FLAGS = ("--grad-clip", "--lr (smaller)", "--select-every (keep a validated model)",
+_DIVERGENCE_FLAGS = ("--set bounded=true (clipped shPLRNN / dendPLRNN: orbits cannot diverge)",
+                     "--grad-clip", "--lr (smaller)", "--select-every (keep a validated model)",
                      "--batch-noise")
 
 

@@ -10,6 +10,7 @@ from attractor.models.alrnn import ALRNN, ALRNNConfig
 from attractor.models.base import DynamicsModel, ModelConfig, default_trainable, parameter_count
 from attractor.models.capabilities import (
     CAPABILITIES,
+    Constrained,
     HasJacobian,
     PiecewiseLinear,
     ReadoutOnly,
@@ -56,6 +57,7 @@ __all__ = [
     "PLRNNConfig",
     "PiecewiseLinear",
     "ReadoutOnly",
+    "Constrained",
     "Recipe",
     "Regularized",
     "ShPLRNN",

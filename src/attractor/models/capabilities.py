@@ -16,6 +16,9 @@ message naming the capability and the models that have it.
   ``region_system(z)``: the linear subregion of a state and the affine map ``z -> J z + c`` the
   step equals there (Brenner et al., NeurIPS 2024; Eisenmann et al., NeurIPS 2023, SCYFI).
 - :class:`Regularized` — ``latent_regularization()``: an L2 penalty on the latent parameters.
+- :class:`Constrained` — ``project()``: the parameters projected back onto the set the model's
+  guarantees need (e.g. ``max|a_i| < 1`` for the bounded orbits of the clipped PLRNNs); training
+  applies it after every update (projected gradient descent).
 - :class:`ReadoutOnly` — ``fit_readout(series, ridge)``: a closed-form ridge regression of the
   readout on harvested features (echo state networks, NG-RC, EDMD).
 """
@@ -114,6 +117,18 @@ class Regularized(eqx.Module):
         """A scalar penalty."""
 
 
+class Constrained(eqx.Module):
+    """The model's parameters must stay in a set; training projects them back after each update."""
+
+    @abc.abstractmethod
+    def project(self) -> Any:
+        """A copy whose parameters lie in the feasible set (itself when they already do).
+
+        Training calls it on the trainable half of a partitioned model, in which frozen leaves
+        are ``None``; an implementation leaves those alone.
+        """
+
+
 class ReadoutOnly(eqx.Module):
     """Only a linear readout is learned, in closed form (ridge regression)."""
 
@@ -127,6 +142,7 @@ CAPABILITIES: dict[str, type[eqx.Module]] = {
     "jacobian": HasJacobian,
     "piecewise_linear": PiecewiseLinear,
     "regularized": Regularized,
+    "constrained": Constrained,
     "readout_only": ReadoutOnly,
 }
 

@@ -19,6 +19,7 @@ import jax.numpy as jnp
 
 from attractor.models.observation import Observation, make_observation
 from attractor.models.plrnn_family import (
+    BoundedDiagonal,
     LatentConfig,
     LatentPLRNN,
     binary_code,
@@ -33,11 +34,13 @@ from attractor.models.registry import Recipe, register
 
 @dataclasses.dataclass(frozen=True)
 class DendPLRNNConfig(LatentConfig):
-    """dendPLRNN hyperparameters: ``n_bases`` is ``B``; ``clipped`` picks the bounded form."""
+    """dendPLRNN hyperparameters: ``n_bases`` is ``B``; ``clipped`` picks the bounded form;
+    ``bounded`` keeps ``max|a_i| < 1`` in training (:class:`BoundedDiagonal`)."""
 
     name: ClassVar[str] = "dendplrnn"
     n_bases: int = 20
     clipped: bool = True
+    bounded: bool = False
 
 
 @register(
@@ -46,7 +49,7 @@ class DendPLRNNConfig(LatentConfig):
     description="dendritic PLRNN, spline basis expansion (Brenner et al., ICML 2022)",
     recipe=Recipe(objective="agtf", epochs=800),
 )
-class DendPLRNN(LatentPLRNN):
+class DendPLRNN(LatentPLRNN, BoundedDiagonal):
     """PLRNN with a linear spline basis expansion of each unit's activation."""
 
     config: DendPLRNNConfig = eqx.field(static=True)

@@ -23,6 +23,7 @@ import jax.numpy as jnp
 from attractor.errors import InputError
 from attractor.models.base import DynamicsModel, ModelConfig
 from attractor.models.capabilities import (
+    Constrained,
     PiecewiseLinear,
     Regularized,
     TeacherForceable,
@@ -107,6 +108,28 @@ def input_matrix(config: ModelConfig, latent_dim: int, *, key: jax.Array) -> jax
     if config.input_dim == 0:
         return None
     return uniform(key, (latent_dim, config.input_dim), 1.0 / jnp.sqrt(config.input_dim))
+
+
+#: A ``bounded`` model keeps every ``|a_i|`` at or below this during training.
+A_LIMIT = 1.0 - 1e-3
+
+
+class BoundedDiagonal(Constrained):
+    """A diagonal ``A`` kept inside ``[-A_LIMIT, A_LIMIT]`` when the config sets ``bounded``.
+
+    The clipped shPLRNN and dendPLRNN add a bounded nonlinearity to ``A ⊙ z``, so every orbit
+    stays bounded when ``max|a_i| < 1`` (Hess et al., ICML 2023; Brenner et al., ICML 2022).
+    Gradient steps do not respect that; with ``bounded`` training projects ``A`` back after
+    every update, so no free run of the trained model can diverge. Without clipping the bound
+    constrains ``A`` but guarantees nothing.
+    """
+
+    A: eqx.AbstractVar[jax.Array]
+
+    def project(self) -> BoundedDiagonal:
+        if not getattr(self.config, "bounded", False) or self.A is None:
+            return self
+        return eqx.tree_at(lambda m: m.A, self, jnp.clip(self.A, -A_LIMIT, A_LIMIT))
 
 
 def binary_code(active: jax.Array) -> jax.Array:

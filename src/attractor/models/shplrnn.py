@@ -22,6 +22,7 @@ from attractor.models.capabilities import HasJacobian
 from attractor.models.observation import Observation, make_observation
 from attractor.models.plrnn_family import (
     SMALL_CONTRACTION,
+    BoundedDiagonal,
     LatentConfig,
     LatentPLRNN,
     binary_code,
@@ -35,11 +36,13 @@ from attractor.models.registry import Recipe, register
 
 @dataclasses.dataclass(frozen=True)
 class ShPLRNNConfig(LatentConfig):
-    """shPLRNN hyperparameters: ``hidden_dim`` is ``L``; ``clipped`` picks the bounded form."""
+    """shPLRNN hyperparameters: ``hidden_dim`` is ``L``; ``clipped`` picks the bounded form;
+    ``bounded`` keeps ``max|a_i| < 1`` in training (:class:`BoundedDiagonal`)."""
 
     name: ClassVar[str] = "shplrnn"
     hidden_dim: int = 50
     clipped: bool = True
+    bounded: bool = False
 
 
 @register(
@@ -48,7 +51,7 @@ class ShPLRNNConfig(LatentConfig):
     description="shallow PLRNN, GTF's model (Hess et al., ICML 2023)",
     recipe=Recipe(objective="agtf", epochs=800, defaults={"hidden_dim": 100}),
 )
-class ShPLRNN(LatentPLRNN):
+class ShPLRNN(LatentPLRNN, BoundedDiagonal):
     """Shallow piecewise-linear RNN; see the module docstring for the equations."""
 
     config: ShPLRNNConfig = eqx.field(static=True)

@@ -12,7 +12,8 @@ divergence. A closed-form objective is solved in one call instead.
 The loop knows no objective, rollout or model by name: the objective supplies the loss, its own
 state (checkpointed and resumed exactly) and what to log; ``optimizer`` is any optax
 transformation; ``trainable`` decides which leaves train (default: every float array except a
-model's ``frozen_fields``).
+model's ``frozen_fields``). After every update a :class:`~attractor.models.capabilities.Constrained`
+model is projected back onto its feasible set.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import optax
 from attractor.data.batching import SubsequenceSampler
 from attractor.errors import DivergenceError, InputError
 from attractor.models.base import default_trainable
+from attractor.models.capabilities import Constrained
 from attractor.train.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
 from attractor.train.objective import ClosedFormObjective, GradientObjective, Objective
 
@@ -151,6 +153,8 @@ def make_update(
         (loss, stats), grads = grad_fn(params, batch, obj_state)
         updates, opt_state = optimizer.update(grads, opt_state, params)
         params = eqx.apply_updates(params, updates)
+        if isinstance(params, Constrained):
+            params = params.project()
         return (params, opt_state, obj_state, step + 1, sampler), (loss, stats)
 
     return one_update
