@@ -156,8 +156,10 @@ def report(metrics: dict[str, Any], as_json: bool, out: Path | None) -> None:
     for key in keys:
         if key in metrics and metrics[key] is not None:
             value = metrics[key]
-            typer.echo(
-                f"{key:>14}: {value:.4g}" if isinstance(value, float) else f"{key:>14}: {value}"
-            )
+            line = f"{key:>14}: {value:.4g}" if isinstance(value, float) else f"{key:>14}: {value}"
+            floor = metrics.get(f"{key}_floor")
+            if floor is not None:  # what the test data score against themselves
+                line += f"   (data floor {floor:.4g})"
+            typer.echo(line)
     if out is not None:
         typer.echo(f"model, metrics.json and plots written to {out}")
