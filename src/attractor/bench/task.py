@@ -242,7 +242,7 @@ def _dsr(data: Any, spec: Any, p: dict[str, Any]) -> tuple[dict[str, Any], dict[
     record = run(data, spec)
     m = record.metrics
     metrics = {k: m.get(k) for k in ("D_stsp", "D_H", "PE", "lambda_max", "D_stsp_starts_median",
-                                     "D_H_starts_median", "D_stsp_floor", "D_H_floor")}  # fmt: skip
+                                     "D_H_starts_median", "D_stsp_floor")}  # fmt: skip
     lam, true = m.get("lambda_max"), p["lyapunov"]
     metrics["lambda_max_error"] = abs(lam - true) if lam is not None and true else None
     metrics["lambda_max_relative_error"] = abs(lam - true) / true if lam is not None and true \

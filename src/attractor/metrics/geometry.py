@@ -29,6 +29,8 @@ from attractor.metrics._arrays import as_trajectory, same_dim
 BIN_EPSILON = 1e-5
 #: Binning is refused from this dimension on (n_bins**N cells; GTF switches to the GMM at N = 6).
 MAX_BINNED_DIM = 6
+#: Rows of each series the Gaussian-mixture D_stsp compares (the first ones).
+GMM_MAX_POINTS = 10_000
 _GMM_CHUNK = 256
 
 
@@ -169,7 +171,7 @@ def state_space_divergence_gmm(
     x_gen: ArrayLike,
     *,
     scaling: float = 1.0,
-    max_points: int = 10_000,
+    max_points: int = GMM_MAX_POINTS,
     n_samples: int = 1000,
     seed: int | np.random.Generator = 0,
 ) -> float:
