@@ -97,10 +97,11 @@ def system_lambda_max(case: Case) -> tuple[float, float | None]:
 def data_floor_of(data: tuple[Path, Path, float]) -> float:
     """The GMM D_stsp of two stretches of the test series, standardised with the training
     statistics as the CLI does: what the system scores against itself."""
+    from attractor.data import Standardizer
     from attractor.dsr.evaluate import data_floor
 
-    train_x, test_x = np.load(data[0]), np.load(data[1])
-    return data_floor((test_x - train_x.mean(0)) / train_x.std(0))
+    standardizer = Standardizer().fit(np.load(data[0]))
+    return data_floor(np.asarray(standardizer.transform(np.load(data[1]))))
 
 
 def train(exe: Path, data: tuple[Path, Path, float], flags: list[str], seed: int,

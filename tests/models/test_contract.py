@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -157,8 +158,6 @@ CONSTRAINED = [n for n in model_names() if "constrained" in get_spec(n).to_dict(
 def test_projection_is_idempotent_and_works_on_the_trainable_half(name: str) -> None:
     """What training relies on: projecting twice changes nothing more, the tree keeps its
     structure, and a partitioned model whose frozen leaves are ``None`` projects too."""
-    import equinox as eqx
-
     model = _model(name)
     moved = jax.tree_util.tree_map(lambda x: 3.0 * x if eqx.is_inexact_array(x) else x, model)
     once = moved.project()

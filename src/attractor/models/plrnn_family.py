@@ -121,14 +121,14 @@ class BoundedDiagonal(Constrained):
     stays bounded when ``max|a_i| < 1`` (Hess et al., ICML 2023; Brenner et al., ICML 2022).
     Gradient steps do not respect that; with ``bounded`` training projects ``A`` back after
     every update, so no free run of the trained model can diverge. Without clipping the bound
-    constrains ``A`` but guarantees nothing. A subclass has a diagonal ``A`` field (not declared
-    here: a declared field would come first in the subclass's field order, which is the leaf order
-    of saved models).
+    constrains ``A`` but guarantees nothing. A subclass has a diagonal ``A`` field and a config
+    with ``bounded`` (``A`` is not declared here: a declared field would come first in the
+    subclass's field order, which is the leaf order of saved models).
     """
 
     def project(self) -> BoundedDiagonal:
         a = self.A  # type: ignore[attr-defined]
-        if not getattr(self.config, "bounded", False) or a is None:
+        if not self.config.bounded or a is None:  # type: ignore[attr-defined]
             return self
         return eqx.tree_at(lambda m: m.A, self, jnp.clip(a, -A_LIMIT, A_LIMIT))
 
