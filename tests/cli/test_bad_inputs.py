@@ -387,6 +387,13 @@ CASES = [
       match="--select-every"),  # fmt: skip
     C("train-batch-noise-word", "train --system lorenz63 --batch-noise lots --out r",
       match="--batch-noise must be auto or a number"),  # fmt: skip
+    C("train-denoise-even", "train --system lorenz63 --denoise 20 --out r",
+      match="--denoise must be off, auto or an odd window >= 5"),  # fmt: skip
+    C("train-denoise-word", "train --system lorenz63 --denoise strong --out r",
+      match="--denoise must be off, auto or an odd window"),  # fmt: skip
+    C("train-denoise-longer-than-data",
+      "train --system lorenz63 --n-train 100 --n-test 100 --denoise 101 --out r",
+      match="--denoise: denoise window 101 is longer than the series (100 rows)"),
     C("train-patience-zero", "train --system lorenz63 --patience 0 --out r",
       match="--patience must be auto, off or a positive integer"),  # fmt: skip
     C("train-patience-word", "train --system lorenz63 --patience later --out r",

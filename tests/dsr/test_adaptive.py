@@ -1,9 +1,11 @@
-"""The adaptive loop settings of a run: batch noise from the data's noise level, patience from
-the epochs, both recorded, refused with the overriding flag named when they cannot work."""
+"""The adaptive settings of a run: batch noise from the data's noise level, patience from the
+epochs, the denoising window from cross-validation, all recorded, refused with the overriding
+flag named when they cannot work."""
 
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,9 +15,10 @@ from attractor.dsr.adaptive import (
     MIN_SMOOTHNESS,
     automatic_batch_noise,
     automatic_patience,
+    denoise_window,
     resolve_loop_settings,
 )
-from attractor.dsr.pipeline import RunSpec
+from attractor.dsr.pipeline import RunSpec, _derive_from_data, derived_settings
 from attractor.dsr.selection import BestModelSelector
 from attractor.errors import InputError
 
@@ -112,3 +115,51 @@ def test_the_selector_stops_exactly_when_the_patience_runs_out(monkeypatch) -> N
 def test_train_config_carries_the_resolved_noise() -> None:
     spec = dataclasses.replace(RunSpec(model="shplrnn"), noise_std=0.07)
     assert spec.train_config().noise_std == 0.07
+
+
+# ----------------------------------------------------------------------------------- denoising
+def _prepared(train: np.ndarray) -> Any:
+    from attractor.data.standardize import Standardizer
+    from attractor.dsr.data import PreparedData
+
+    std = Standardizer.from_dict({"mean": [0.0, 0.0], "std": [1.0, 1.0]})
+    return PreparedData(train=[train.astype(np.float32)], test=_sine(n=2000, noise=0.05, seed=9),
+                        standardizer=std, dt=0.01, source={})
+
+
+def test_denoise_off_and_a_given_window_need_no_choice() -> None:
+    assert denoise_window(None, [_sine()]) == (None, None)
+    assert denoise_window("off", [_sine()]) == (None, None)
+    assert denoise_window(21, [_sine()]) == (21, None)
+    with pytest.raises(InputError, match="--denoise takes off, auto or an odd window"):
+        denoise_window(20, [_sine()])
+    with pytest.raises(InputError, match="longer than the series"):
+        denoise_window(301, [_sine(), _sine(n=300)])  # the shortest series bounds the window
+
+
+def test_denoise_auto_smooths_noisy_data_and_leaves_clean_or_rough_data_alone() -> None:
+    window, how = denoise_window("auto", [_sine(noise=0.05)])
+    assert window is not None and window > 5 and "cross-validation" in how
+    assert denoise_window("auto", [_sine()]) == (
+        None, "off: the shortest window wins cross-validation (no noise to remove)")
+    white = np.random.default_rng(1).standard_normal((5000, 2))
+    window, how = denoise_window("auto", [white])
+    assert window is None and how.startswith("off: the data are too rough")
+
+
+def test_a_run_trains_on_smoothed_data_and_records_the_window() -> None:
+    noisy = _sine(noise=0.05)
+    data = _prepared(noisy)
+    smoothed, spec, derived = _derive_from_data(data, RunSpec(denoise="auto", noise_std="auto"),
+                                                gradient=True)
+    window = spec.denoise
+    assert isinstance(window, int) and f"window {window} samples" in derived["denoise"]
+    clean = _sine()
+    assert np.sqrt(np.mean((smoothed.train[0] - clean) ** 2)) < 0.5 * 0.05
+    assert smoothed.train[0].dtype == np.float32
+    assert smoothed.test is data.test and data.train[0] is not smoothed.train[0]  # test untouched
+    assert spec.noise_std < 0.5 * 0.05  # the batch noise is read from the smoothed data
+    assert spec.resolved(2)["denoise"] == window
+    assert "denoise" in derived_settings(data, RunSpec(denoise="auto"))
+    _, off, derived = _derive_from_data(data, RunSpec(), gradient=True)
+    assert off.denoise is None and "denoise" not in derived

@@ -68,6 +68,12 @@ EPOCHS_OPTION = typer.Option("auto", "--epochs", help="Epochs of 50 updates, or 
 BATCH_NOISE_OPTION = typer.Option("0", "--batch-noise", metavar="<float|auto>",
     help="Gaussian noise std added to each training batch (standardised units); auto: the "
          "data's estimated observation noise (printed and saved with the run).")
+DENOISE_OPTION = typer.Option(
+    "off", "--denoise", metavar="<off|auto|W>", help="Smooth the training data before training "
+    "(Savitzky-Golay, cubic): W an odd window in samples; auto: the window of least "
+    "cross-validation score, off when the data show no noise (printed and saved with the run). "
+    "The test data are never smoothed."
+)
 GRAD_CLIP_OPTION = typer.Option("auto", "--grad-clip", help="Gradient-norm clipping: a "
     "positive number, off, or auto (the recipe's: 10; off for "
     "alrnn).")
@@ -108,7 +114,7 @@ def run_spec_and_data(*, system, data, test_data, dt, model, settings, latent, h
                       bases, observation, objective, objective_settings, alpha, tau, seq_len,
                       epochs, batch_noise, grad_clip, batch_size, lr, lr_end, n_train, n_test,
                       noise, seed, select_every, patience="auto", embed=None, observe=None,
-                      time_parallel=False) -> tuple[Any, Any]:
+                      time_parallel=False, denoise="off") -> tuple[Any, Any]:
     """Validate the shared options; returns ``(RunSpec, PreparedData)``."""
     from attractor.models.registry import get_spec
 
@@ -120,7 +126,7 @@ def run_spec_and_data(*, system, data, test_data, dt, model, settings, latent, h
         spec_entry.name, hyper, objective, objective_settings or [], alpha=alpha, tau=tau,
         seq_len=seq_len, epochs=epochs, grad_clip=grad_clip, batch_size=batch_size, lr=lr,
         lr_end=lr_end, batch_noise=batch_noise, seed=seed, select_every=select_every,
-        patience=patience, time_parallel=time_parallel,
+        patience=patience, time_parallel=time_parallel, denoise=denoise,
     )
     objective = run_spec.make_objective()  # validates the objective options
     embedding = _embed_setting(embed)
@@ -128,6 +134,13 @@ def run_spec_and_data(*, system, data, test_data, dt, model, settings, latent, h
                               _observe_setting(observe, system))
     if embedding is not None:
         prepared = _embedded(prepared, embed, *embedding)
+    if isinstance(run_spec.denoise, int):  # a window longer than a training series
+        from attractor.data.denoise import check_window
+
+        try:
+            check_window(run_spec.denoise, min(len(x) for x in prepared.train))
+        except InputError as err:
+            raise InputError(f"--denoise: {err}") from None
     config = run_spec.model_config(prepared.train[0].shape[1])  # validates the hyperparameters
     objective.check(_shape_only(config))  # e.g. GTF on an echo state network, before any work
     return run_spec, prepared
@@ -161,7 +174,7 @@ def _model_settings(spec: Any, pairs: list[str], shortcuts: dict[str, Any]) -> d
 
 def _run_spec(model: str, hyper: dict, objective: str | None, objective_pairs: list[str], *,
               alpha, tau, seq_len, epochs, grad_clip, batch_size, lr, lr_end, batch_noise, seed,
-              select_every, patience="auto", time_parallel=False) -> Any:
+              select_every, patience="auto", time_parallel=False, denoise="off") -> Any:
     from attractor.cli.params import parse_objective_settings
     from attractor.dsr.adaptive import check_patience
     from attractor.dsr.pipeline import AUTO, RunSpec
@@ -199,6 +212,7 @@ def _run_spec(model: str, hyper: dict, objective: str | None, objective_pairs: l
         if value is not None:
             v.positive_float(value, flag)
     v.positive_int(batch_size, "--batch-size")
+    denoise = _denoise_setting(denoise)
     v.seed(seed)
     return RunSpec(
         model=model,
@@ -215,7 +229,24 @@ def _run_spec(model: str, hyper: dict, objective: str | None, objective_pairs: l
         select_every=select,
         patience=patience,
         time_parallel=time_parallel,
+        denoise=denoise,
     )
+
+
+def _denoise_setting(text: Any) -> int | str | None:
+    """``--denoise``: off -> None, auto -> "auto", else an odd window >= 5."""
+    from attractor.data.denoise import MIN_WINDOW, check_window
+    from attractor.dsr.pipeline import AUTO
+
+    if text is None or text == "off":
+        return None
+    if _is_auto(text):
+        return AUTO
+    try:
+        return check_window(int(text))
+    except (TypeError, ValueError, InputError):
+        raise InputError(f"--denoise must be off, auto or an odd window >= {MIN_WINDOW}, got "
+                         f"{text!r}") from None
 
 
 def _prepared_data(system, data, test_data, dt, n_train, n_test, noise, seed, observe) -> Any:
@@ -352,5 +383,5 @@ def _same_file(a: Path, b: Path) -> bool:
 SHARED = frozenset(
     "system data test_data dt model settings latent hidden pwl bases observation objective "
     "objective_settings alpha tau seq_len epochs batch_noise grad_clip batch_size lr lr_end "
-    "n_train n_test noise seed select_every patience embed observe".split()
+    "n_train n_test noise seed select_every patience embed observe denoise".split()
 )

@@ -41,6 +41,7 @@ def train_command(
     seq_len: str = o.SEQ_LEN_OPTION,
     epochs: str = o.EPOCHS_OPTION,
     batch_noise: str = o.BATCH_NOISE_OPTION,
+    denoise: str = o.DENOISE_OPTION,
     grad_clip: str = o.GRAD_CLIP_OPTION,
     batch_size: int = o.BATCH_SIZE_OPTION,
     lr: float = o.LR_OPTION,
@@ -100,8 +101,8 @@ def _write(prepared, run_spec, out: Path, *, resume: bool, overwrite: bool, plot
 
 
 def print_derived(run_spec: Any, prepared: Any) -> None:
-    """Say on stderr which settings the data decide (``--seq-len``, ``--batch-noise``,
-    ``--patience`` left at auto), before training; the same values are saved in
+    """Say on stderr which settings the data decide (``--denoise``, ``--seq-len``,
+    ``--batch-noise``, ``--patience`` left at auto), before training; the same values are saved in
     ``config.json`` (``run.derived``)."""
     from attractor.dsr.pipeline import derived_settings
 
@@ -116,6 +117,8 @@ def run_fingerprint(prepared: Any, run_spec: Any) -> dict[str, Any]:
     spec = run_spec.to_dict()
     for free in ("n_eval_runs", "checkpoint_every"):  # do not change what is trained
         spec.pop(free, None)
+    if spec["denoise"] is None:  # runs checkpointed before --denoise existed stay resumable
+        spec.pop("denoise")
     current = {
         "spec": spec,
         "data": prepared.source,

@@ -1,6 +1,6 @@
 """Data layer: load and validate time series, hold trajectories, standardise them, draw training
-batches, estimate the sparse-teacher-forcing interval, delay-embed scalar recordings and
-record a synthetic ECG (ECGSYN).
+batches, estimate the sparse-teacher-forcing interval, delay-embed scalar recordings, smooth
+noisy ones (Savitzky–Golay, window by cross-validation) and record a synthetic ECG (ECGSYN).
 
 Arrays are time-first: one trajectory is ``(T, D)``; a list of arrays is several trajectories.
 
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from attractor.data.batching import SubsequenceSampler
     from attractor.data.dataset import TimeSeriesDataset, is_trajectory_list
+    from attractor.data.denoise import choose_window, savitzky_golay
     from attractor.data.ecg import ecg_recording
     from attractor.data.embedding import DelayEmbedding, choose_embedding, delay_embed
     from attractor.data.embedding_dimension import CaoCurves, cao, false_nearest_neighbours
@@ -49,6 +50,8 @@ _MODULE_OF = {
     "CaoCurves": "embedding_dimension",
     "cao": "embedding_dimension",
     "false_nearest_neighbours": "embedding_dimension",
+    "choose_window": "denoise",
+    "savitzky_golay": "denoise",
     "ecg_recording": "ecg",
     "SUPPORTED_SUFFIXES": "io",
     "load_many": "io",
@@ -90,6 +93,7 @@ __all__ = [
     "autocorrelation",
     "cao",
     "choose_embedding",
+    "choose_window",
     "decay_lag",
     "delay_embed",
     "delayed_mutual_information",
@@ -103,5 +107,6 @@ __all__ = [
     "load_series",
     "read_text_table",
     "save_series",
+    "savitzky_golay",
     "validate_series",
 ]

@@ -22,7 +22,7 @@ from typing import Any
 import jax
 
 from attractor import __version__
-from attractor.dsr.adaptive import AUTO, check_patience, resolve_loop_settings
+from attractor.dsr.adaptive import AUTO, check_patience, denoise_window, resolve_loop_settings
 from attractor.dsr.data import PreparedData
 from attractor.dsr.diagnostics import null_reasons
 from attractor.dsr.evaluate import evaluate_model
@@ -55,6 +55,10 @@ class RunSpec:
         noise_std: std of the Gaussian noise added to each training batch (standardised units);
             ``"auto"``: the data's estimated observation noise (:mod:`attractor.dsr.adaptive`;
             opt-in: as the default it made Thomas worse, see BENCHMARKS.md).
+        denoise: smooth the training series before training: ``None`` (off), an odd
+            Savitzky–Golay window in samples, or ``"auto"`` (the window of least
+            cross-validation score; :mod:`attractor.dsr.adaptive`). The test series are never
+            smoothed.
         seed: seeds the initialisation and the training batches.
         select_every: keep the best model by validation D_stsp, checked every this many epochs;
             ``None`` keeps the last model.
@@ -79,6 +83,7 @@ class RunSpec:
     batch_size: int = 16
     batches_per_epoch: int = 50
     noise_std: float | str = 0.0
+    denoise: int | str | None = None
     seed: int = 0
     select_every: int | None = 10
     patience: int | None | str = AUTO
@@ -144,6 +149,10 @@ class RunSpec:
         """Validate the loop settings before any data exist (``"auto"`` ones pass: the data
         decide them when the run starts)."""
         check_patience(self.patience, self.select_every)
+        if self.denoise not in (None, AUTO):
+            from attractor.data.denoise import check_window
+
+            check_window(self.denoise)
         noise = 0.0 if self.noise_std == AUTO else self.noise_std
         dataclasses.replace(self, noise_std=noise).train_config()
 
@@ -156,6 +165,7 @@ class RunSpec:
             "seed": self.seed,
             "select_every": self.select_every,
             "patience": self.patience,
+            "denoise": self.denoise,
         }
 
 
@@ -210,7 +220,7 @@ def fit(
     model = build_model(spec.model_config(obs_dim), key=jax.random.PRNGKey(spec.seed))
     objective = spec.make_objective()
     closed_form = isinstance(objective, ClosedFormObjective)
-    spec, derived = resolve_loop_settings(spec, data.train, gradient=not closed_form)
+    data, spec, derived = _derive_from_data(data, spec, gradient=not closed_form)
     selector = (
         BestModelSelector(validation_tail(data), spec.select_every, state_dir=checkpoint_dir,
                           patience=spec.patience)
@@ -249,13 +259,32 @@ def fit(
     return FitResult(model, result, int(selected or 0), seconds, spec, derived, checks)
 
 
+def _derive_from_data(
+    data: PreparedData, spec: RunSpec, *, gradient: bool
+) -> tuple[PreparedData, RunSpec, dict[str, str]]:
+    """The training data smoothed as ``spec.denoise`` asks, and ``spec`` with its data-derived
+    settings filled in (``denoise`` becomes the window used, or ``None``), read from the
+    smoothed data; and name -> how each was derived (:mod:`attractor.dsr.adaptive`)."""
+    window, how = denoise_window(spec.denoise, data.train)
+    if window is not None:
+        from attractor.data.denoise import savitzky_golay
+
+        data = dataclasses.replace(
+            data, train=[savitzky_golay(x, window).astype(x.dtype) for x in data.train])
+    spec, derived = resolve_loop_settings(dataclasses.replace(spec, denoise=window), data.train,
+                                          gradient=gradient)
+    if how is not None:
+        derived = {"denoise": how, **derived}
+    return data, spec, derived
+
+
 def derived_settings(data: PreparedData, spec: RunSpec) -> dict[str, str]:
-    """Name -> how the data decide each ``"auto"`` setting of ``spec`` (window, STF interval,
-    batch noise, patience): what :func:`fit` will derive and record, said before it trains."""
-    objective = spec.make_objective().prepare(data.train)
-    gradient = not isinstance(objective, ClosedFormObjective)
-    return {**objective.derived(),
-            **resolve_loop_settings(spec, data.train, gradient=gradient)[1]}
+    """Name -> how the data decide each ``"auto"`` setting of ``spec`` (denoising, window, STF
+    interval, batch noise, patience): what :func:`fit` will derive and record, said before it
+    trains."""
+    gradient = not isinstance(spec.make_objective(), ClosedFormObjective)
+    data, _, derived = _derive_from_data(data, spec, gradient=gradient)
+    return {**spec.make_objective().prepare(data.train).derived(), **derived}
 
 
 def run(data: PreparedData, spec: RunSpec, **fit_options: Any) -> RunRecord:
