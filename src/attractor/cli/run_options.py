@@ -134,13 +134,10 @@ def run_spec_and_data(*, system, data, test_data, dt, model, settings, latent, h
                               _observe_setting(observe, system))
     if embedding is not None:
         prepared = _embedded(prepared, embed, *embedding)
-    if isinstance(run_spec.denoise, int):  # a window longer than a training series
-        from attractor.data.denoise import check_window
+    if isinstance(run_spec.denoise, int):  # a window longer than a training series, refused
+        from attractor.dsr.adaptive import denoise_window  # before any output exists
 
-        try:
-            check_window(run_spec.denoise, min(len(x) for x in prepared.train))
-        except InputError as err:
-            raise InputError(f"--denoise: {err}") from None
+        denoise_window(run_spec.denoise, prepared.train)
     config = run_spec.model_config(prepared.train[0].shape[1])  # validates the hyperparameters
     objective.check(_shape_only(config))  # e.g. GTF on an echo state network, before any work
     return run_spec, prepared

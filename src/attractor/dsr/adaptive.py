@@ -87,7 +87,8 @@ def denoise_window(denoise: Any, series: Sequence[np.ndarray]) -> tuple[int | No
         try:
             return check_window(denoise, shortest), None
         except InputError as err:
-            raise InputError(f"{err} (--denoise takes off, auto or an odd window)") from None
+            raise InputError(f"--denoise: {err} (--denoise takes off, auto or an odd window)") \
+                from None
     longest = np.asarray(max(series, key=len), np.float64)
     rough = _too_rough(longest)
     if rough:

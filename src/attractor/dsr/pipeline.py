@@ -282,9 +282,10 @@ def derived_settings(data: PreparedData, spec: RunSpec) -> dict[str, str]:
     """Name -> how the data decide each ``"auto"`` setting of ``spec`` (denoising, window, STF
     interval, batch noise, patience): what :func:`fit` will derive and record, said before it
     trains."""
-    gradient = not isinstance(spec.make_objective(), ClosedFormObjective)
+    objective = spec.make_objective()
+    gradient = not isinstance(objective, ClosedFormObjective)
     data, _, derived = _derive_from_data(data, spec, gradient=gradient)
-    return {**spec.make_objective().prepare(data.train).derived(), **derived}
+    return {**objective.prepare(data.train).derived(), **derived}
 
 
 def run(data: PreparedData, spec: RunSpec, **fit_options: Any) -> RunRecord:
