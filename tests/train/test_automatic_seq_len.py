@@ -16,7 +16,7 @@ def _sines(period: int, n: int = 20_000) -> np.ndarray:
     return np.stack([np.sin(2 * np.pi * t / period), np.cos(2 * np.pi * t / period)], 1)
 
 
-@pytest.mark.parametrize("period", [40, 80, 300])
+@pytest.mark.parametrize("period", [4, 6, 40, 80, 300])
 def test_the_window_spans_a_fixed_number_of_periods(period: int) -> None:
     n, how = automatic_seq_len([_sines(period)])
     assert n == round(SEQ_LEN_PERIODS * period)
@@ -49,8 +49,8 @@ def test_prepare_resolves_and_records_it() -> None:
 
 
 @pytest.mark.parametrize(("period", "rows", "match"), [
-    (1000, 20_000, r"automatic --seq-len 2500 .* outside \[20, 2000\]; set --seq-len N"),
-    (6, 20_000, r"automatic --seq-len 15 .* outside"),
+    (1000, 20_000, r"automatic --seq-len 2500 .* outside \[10, 2000\]; set --seq-len N"),
+    (3, 20_000, r"automatic --seq-len 8 .* outside \[10, 2000\]"),
 ])
 def test_an_automatic_window_out_of_range_names_the_flag(period: int, rows: int,
                                                          match: str) -> None:

@@ -41,8 +41,12 @@ log = logging.getLogger(__name__)
 SEQ_LEN_PERIODS = 2.5
 #: ``seq_len="auto"`` without an oscillation in the data (the GTF paper's setting).
 DEFAULT_SEQ_LEN = 200
-#: An automatic window outside this range is refused (set ``--seq-len`` instead).
-SEQ_LEN_RANGE = (20, 2000)
+#: An automatic window outside this range is refused (set ``--seq-len`` instead). The lower bound
+#: is 2.5 periods of 4 samples: an autocorrelation resolves an oscillation down to a period of 2
+#: samples (the Nyquist limit), but one read below 4 samples is more likely aliasing than signal.
+#: Faster genuine oscillations exist at common samplings: dysts' Torus rotates every 6 samples and
+#: AtmosphericRegime's second and third coordinates every 4 at its 100 points per dominant period.
+SEQ_LEN_RANGE = (10, 2000)
 AUTO = "auto"
 
 
