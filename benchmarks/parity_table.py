@@ -28,8 +28,9 @@ COLUMNS = ("D_stsp", "D_H", "lambda_max", "D_stsp_starts_median", "D_H_starts_me
 
 
 def _seeds(folder: Path) -> dict[int, Path]:
-    return {int(p.name[4:]): p for p in sorted(folder.glob("seed*"))
+    runs = {int(p.name[4:]): p for p in folder.glob("seed*")
             if p.name[4:].isdigit() and (p / "metrics.json").is_file()}
+    return dict(sorted(runs.items()))
 
 
 def _losses(run: Path) -> np.ndarray:
@@ -61,7 +62,10 @@ def main() -> None:
     parser.add_argument("first", type=Path, help="runs of the first arm (seedS folders)")
     parser.add_argument("second", type=Path, help="runs of the second arm")
     args = parser.parse_args()
-    arms = {args.first.name: _seeds(args.first), args.second.name: _seeds(args.second)}
+    names = (args.first.name, args.second.name)
+    if names[0] == names[1]:  # e.g. a/runs and b/runs: name the arms by their parents too
+        names = (str(args.first), str(args.second))
+    arms = {names[0]: _seeds(args.first), names[1]: _seeds(args.second)}
     print("| arm | seed | " + " | ".join(COLUMNS) + " | selected epoch | train s | "
           "Newton its mean / max | fallbacks |")
     print("|---" * (len(COLUMNS) + 6) + "|")
