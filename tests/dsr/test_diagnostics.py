@@ -14,9 +14,11 @@ import pytest
 from attractor.dsr import evaluate_model
 from attractor.dsr.diagnostics import (
     BROAD_SPECTRUM,
+    UNCOVERED_MASS,
     diagnose,
     null_reasons,
     spectral_entropy,
+    uncovered_mass,
 )
 from attractor.models import build_model, make_config
 
@@ -92,6 +94,52 @@ def test_a_run_settled_on_a_spurious_attractor_inside_the_data_range_is_diagnose
     ecg = (ecg - ecg.mean()) / ecg.std()
     dropped = np.where(t[:, None] < 1200, ecg, -3.0 + 0.2 * np.sin(t[:, None] / 3.0))
     assert "settled_off_data" in _codes(diagnose(ecg, [dropped], lambda_max=5.0))
+
+
+def _ring_and_core(n: int = 8000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Data half on a unit circle, half in a small disc at its centre; and the circle alone (a
+    run with the data's mean, inside its range, that never enters the centre)."""
+    rng = np.random.default_rng(seed)
+    phase = rng.uniform(0, 2 * np.pi, n)
+    ring = np.stack([np.cos(phase), np.sin(phase)], axis=1)
+    core = 0.1 * rng.standard_normal((n, 2))
+    data = np.concatenate([ring[: n // 2], core[: n // 2]])
+    return data, ring
+
+
+def test_uncovered_mass_is_zero_for_the_data_itself_and_one_outside_it() -> None:
+    x = _chaotic()
+    assert uncovered_mass(x, x) == 0.0
+    assert uncovered_mass(x, np.full((10, 3), 50.0)) == 1.0  # never inside the data's range
+    data, ring = _ring_and_core()
+    assert abs(uncovered_mass(data, ring) - 0.5) < 0.02  # the core is half the data
+    # another stretch of the same chaotic orbit covers it (a faithful model's run)
+    from attractor.dsr import system_data
+
+    other = system_data("lorenz63", n_train=20_000, n_test=20_000, noise=0.0, seed=0)
+    assert uncovered_mass(other.test, other.train[0]) < 0.01
+
+
+def test_uncovered_mass_uses_principal_axes_in_many_dimensions() -> None:
+    data, ring = _ring_and_core()
+    rotation, _ = np.linalg.qr(np.random.default_rng(1).standard_normal((6, 6)))
+    lift = np.zeros((2, 6))
+    lift[0, 0] = lift[1, 1] = 1.0
+    noise = 0.01 * np.random.default_rng(2).standard_normal((len(data), 6))
+    data6 = (data @ lift + noise) @ rotation
+    ring6 = (ring @ lift + noise[: len(ring)]) @ rotation
+    assert uncovered_mass(data6, data6) == 0.0
+    assert abs(uncovered_mass(data6, ring6) - 0.5) < 0.03
+
+
+def test_a_run_that_covers_only_part_of_the_data_is_diagnosed() -> None:
+    data, ring = _ring_and_core()
+    warnings = diagnose(data, [data, ring], lambda_max=0.5)
+    assert _codes(warnings) == {"partial_coverage"}
+    assert "1 of 2" in warnings[0].message and "50%" in warnings[0].message
+    assert warnings[0].flags and warnings[0].cause
+    assert UNCOVERED_MASS < 0.5
+    assert diagnose(data, [data[::-1]], lambda_max=0.5) == []
 
 
 def test_null_reasons_sit_next_to_every_null() -> None:

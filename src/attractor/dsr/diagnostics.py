@@ -19,6 +19,12 @@ The checks (thresholds are the module constants below):
   data standard deviations from the data's mean in some coordinate (a spurious attractor inside
   the data's range: a Lorenz-63 model stuck on one wing, or an ECG model that drops to a small
   set below the baseline after a few beats);
+- **covers only part of the data**: a generated run never enters cells of a grid over the data
+  (``COVERAGE_BINS`` per axis, on the data's first ``COVERAGE_AXES`` principal axes) that hold
+  more than ``UNCOVERED_MASS`` of the data's points — a lobe, a mirror image or a region of the
+  attractor is missing (a Moore–Spiegel model that keeps one of the flow's two orientations: 39–48 %
+  of the data unvisited; faithful Lorenz-63 and Lorenz-96 models leave 0–0.2 %). Reported only
+  for runs that none of the checks above explains;
 - **fixed point / cycle while the data are chaotic**: ``lambda_max <= LAMBDA_TOLERANCE`` (per time
   unit) while the data's spectrum is broad (normalised spectral entropy of a Welch estimate above
   ``BROAD_SPECTRUM``; a sine gives ~0.14, Lorenz-63 0.46, Rössler 0.37, Thomas 0.50).
@@ -44,6 +50,11 @@ VARIANCE_RATIO = 0.1
 #: A run whose mean is more than this many data standard deviations from the data's mean (in
 #: some coordinate) has settled away from the data.
 MEAN_SHIFT = 1.0
+#: Grid cells per axis of the coverage check, and how many principal axes of the data it uses.
+COVERAGE_BINS = 8
+COVERAGE_AXES = 3
+#: A run that never visits cells holding more than this share of the data covers only part of it.
+UNCOVERED_MASS = 0.1
 #: Normalised spectral entropy above which the data count as broadband (chaotic-looking).
 BROAD_SPECTRUM = 0.3
 #: ``lambda_max`` (per time unit) at or below this counts as non-chaotic.
@@ -96,6 +107,36 @@ def spectral_entropy(x: np.ndarray) -> float:
     return float(np.mean(values)) if values else 0.0
 
 
+def uncovered_mass(x: np.ndarray, run: np.ndarray, bins: int = COVERAGE_BINS) -> float:
+    """Share of the points of ``x`` ``(T, N)`` that lie in grid cells ``run`` never visits.
+
+    The grid has ``bins`` cells per axis over the range of ``x``, on its coordinates (``N <=
+    COVERAGE_AXES``) or on its first ``COVERAGE_AXES`` principal axes (larger ``N``; both series
+    are projected on the axes of ``x``). 0 when the run enters every cell the data occupy, 1 when
+    it never enters the data's range.
+    """
+    x = np.asarray(x, np.float64)
+    run = np.asarray(run, np.float64)
+    if x.shape[1] > COVERAGE_AXES:
+        centre = x.mean(axis=0)
+        stride = max(1, len(x) // 20_000)
+        _, _, axes = np.linalg.svd(x[::stride] - centre, full_matrices=False)
+        x = (x - centre) @ axes[:COVERAGE_AXES].T
+        run = (run - centre) @ axes[:COVERAGE_AXES].T
+    low, high = x.min(axis=0), x.max(axis=0)
+    width = np.where(high > low, high - low, 1.0)
+    shape = (bins,) * x.shape[1]
+
+    def cells(points: np.ndarray) -> np.ndarray:
+        index = np.clip(((points - low) / width * bins).astype(np.int64), 0, bins - 1)
+        return np.ravel_multi_index(tuple(index.T), shape)
+
+    inside = np.all((run >= low) & (run <= high), axis=1)
+    visited = np.zeros(bins ** x.shape[1], bool)
+    visited[cells(run[inside])] = True
+    return float(np.mean(~visited[cells(x)]))
+
+
 def diagnose(
     x_test: np.ndarray, generated: Sequence[np.ndarray], lambda_max: float | None
 ) -> list[RunWarning]:
@@ -145,6 +186,20 @@ def diagnose(
             "the model collapsed onto a fixed point or a small cycle",
             _COLLAPSE_FLAGS,
         ))
+    else:
+        unexplained = [r for r, shift in zip(finite, shifts, strict=True)
+                       if shift <= MEAN_SHIFT and np.max(np.abs(r)) <= RANGE_FACTOR * data_max]
+        missed = [u for u in (uncovered_mass(x, r) for r in unexplained) if u > UNCOVERED_MASS]
+        if missed:
+            warnings.append(RunWarning(
+                "partial_coverage",
+                f"{len(missed)} of {len(finite)} generated runs cover only part of the data: "
+                f"they never enter regions that hold up to {max(missed):.0%} of the data's "
+                f"points.",
+                "the model's attractor lacks part of the data's (a lobe, a mirror image, a "
+                "region the data visit), or is a different set inside the data's range",
+                _SPURIOUS_FLAGS,
+            ))
     if lambda_max is not None and np.isnan(lambda_max):
         warnings.append(RunWarning(
             "diverged_long_run",
