@@ -36,7 +36,7 @@ it, so a missing value is never a bare ``null``.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -115,26 +115,37 @@ def uncovered_mass(x: np.ndarray, run: np.ndarray, bins: int = COVERAGE_BINS) ->
     are projected on the axes of ``x``). 0 when the run enters every cell the data occupy, 1 when
     it never enters the data's range.
     """
+    return coverage_scorer(x, bins)(run)
+
+
+def coverage_scorer(x: np.ndarray, bins: int = COVERAGE_BINS) -> Callable[[np.ndarray], float]:
+    """:func:`uncovered_mass` against ``x`` as a function of the run, with the data's axes,
+    grid and cells computed once for all the runs scored."""
     x = np.asarray(x, np.float64)
-    run = np.asarray(run, np.float64)
+    centre, axes = np.zeros(x.shape[1]), np.eye(x.shape[1])
     if x.shape[1] > COVERAGE_AXES:
         centre = x.mean(axis=0)
         stride = max(1, len(x) // 20_000)
-        _, _, axes = np.linalg.svd(x[::stride] - centre, full_matrices=False)
-        x = (x - centre) @ axes[:COVERAGE_AXES].T
-        run = (run - centre) @ axes[:COVERAGE_AXES].T
-    low, high = x.min(axis=0), x.max(axis=0)
+        axes = np.linalg.svd(x[::stride] - centre, full_matrices=False)[2][:COVERAGE_AXES].T
+    data = (x - centre) @ axes
+    low, high = data.min(axis=0), data.max(axis=0)
     width = np.where(high > low, high - low, 1.0)
-    shape = (bins,) * x.shape[1]
+    shape = (bins,) * data.shape[1]
 
     def cells(points: np.ndarray) -> np.ndarray:
         index = np.clip(((points - low) / width * bins).astype(np.int64), 0, bins - 1)
         return np.ravel_multi_index(tuple(index.T), shape)
 
-    inside = np.all((run >= low) & (run <= high), axis=1)
-    visited = np.zeros(bins ** x.shape[1], bool)
-    visited[cells(run[inside])] = True
-    return float(np.mean(~visited[cells(x)]))
+    data_cells = cells(data)
+
+    def score(run: np.ndarray) -> float:
+        points = (np.asarray(run, np.float64) - centre) @ axes
+        inside = np.all((points >= low) & (points <= high), axis=1)
+        visited = np.zeros(bins ** data.shape[1], bool)
+        visited[cells(points[inside])] = True
+        return float(np.mean(~visited[data_cells]))
+
+    return score
 
 
 def diagnose(
@@ -189,7 +200,8 @@ def diagnose(
     else:
         unexplained = [r for r, shift in zip(finite, shifts, strict=True)
                        if shift <= MEAN_SHIFT and np.max(np.abs(r)) <= RANGE_FACTOR * data_max]
-        missed = [u for u in (uncovered_mass(x, r) for r in unexplained) if u > UNCOVERED_MASS]
+        uncovered = coverage_scorer(x)
+        missed = [u for u in map(uncovered, unexplained) if u > UNCOVERED_MASS]
         if missed:
             warnings.append(RunWarning(
                 "partial_coverage",
