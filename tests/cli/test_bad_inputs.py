@@ -394,6 +394,10 @@ CASES = [
     C("train-denoise-longer-than-data",
       "train --system lorenz63 --n-train 100 --n-test 100 --denoise 101 --out r",
       match="--denoise: denoise window 101 is longer than the series (100 rows)"),
+    C("train-select-by-word", "train --system lorenz63 --select-by d_stps --out r",
+      match="--select-by must be d_stsp or d_h, got 'd_stps'"),  # fmt: skip
+    C("train-select-steps-zero", "train --system lorenz63 --select-steps 0 --out r",
+      match="--select-steps must be 'auto' or a positive integer"),  # fmt: skip
     C("train-patience-zero", "train --system lorenz63 --patience 0 --out r",
       match="--patience must be auto, off or a positive integer"),  # fmt: skip
     C("train-patience-word", "train --system lorenz63 --patience later --out r",

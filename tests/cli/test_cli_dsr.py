@@ -156,3 +156,21 @@ def test_seq_len_auto_out_of_range_is_refused_before_any_work(run_cli, tmp_path,
     assert err.strip().splitlines() == [err.strip()]  # one line
     assert "automatic --seq-len 2500" in err and "set --seq-len N" in err
     assert not out.exists()
+
+
+def test_select_by_d_h_is_recorded_under_its_own_name(run_cli, tmp_path, capsys) -> None:
+    out = tmp_path / "run"
+    args = [a for a in TINY if a != "--no-plots"]
+    code, _, err = run_cli(["train", "--system", "lorenz63", "--select-every", "1", "--select-by",
+                            "D_H", "--select-steps", "3000", "--out", str(out), "--json", *args],
+                           capsys)
+    assert code == 0, err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["validation_epochs"] == [1, 2]
+    assert len(metrics["validation_D_H"]) == 2 and "validation_D_stsp" not in metrics
+    scores = [s for s in metrics["validation_D_H"] if s is not None]
+    assert all(0.0 <= s <= 1.0 for s in scores)  # a Hellinger distance
+    config = json.loads((out / "config.json").read_text())
+    assert config["metadata"]["run"]["select_by"] == "d_h"
+    assert config["metadata"]["run"]["select_steps"] == 3000
+    assert (out / "loss.png").is_file()

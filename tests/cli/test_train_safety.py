@@ -127,6 +127,9 @@ def test_resume_refuses_other_settings(first_model: Path) -> None:
     assert proc.returncode == 2
     line = _one_error_line(proc)
     assert "other settings" in line and "lr_start" in line
+    proc = _run(["train", *TINY, "--epochs", "3", "--select-by", "d_h", "--out",
+                 str(first_model), "--resume"])
+    assert proc.returncode == 2 and "select_by" in _one_error_line(proc)
     other_data = [a if a != "3" else "4" for a in TINY]  # --seed 4: other data
     proc = _run(["train", *other_data, "--epochs", "3", "--out", str(first_model), "--resume"])
     assert proc.returncode == 2 and "train_data" in _one_error_line(proc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -99,6 +100,22 @@ def test_evaluate_model_reports_all_metrics() -> None:
     assert 0.0 <= m["D_H"] <= 1.0
     _, latents = generate_runs(model, x, 1)
     assert m["n_subregions"] == count_subregions(model, latents[0])  # codes of the protocol run
+
+
+def test_longer_runs_are_scored_on_their_last_rows() -> None:
+    """``steps`` lengthens each protocol run and keeps its last T rows: one T more than the
+    default ceil(1.25 T) gives the T rows that follow the default run, from the same start."""
+    x = _circle(800) / 2
+    model = build_model(
+        make_config("alrnn", obs_dim=2, latent_dim=4, n_pwl=2), key=jax.random.PRNGKey(0)
+    )
+    default, default_states = generate_runs(model, x, 2)
+    longer, longer_states = generate_runs(model, x, 2, steps=1000 + 800)  # ceil(1.25 T) = 1000
+    assert longer.shape == default.shape == (2, 800, 2)
+    following = jax.vmap(model.step)(jnp.asarray(default_states[:, -1]))
+    np.testing.assert_allclose(longer_states[:, 0], following, rtol=1e-5, atol=1e-6)
+    shorter, _ = generate_runs(model, x, 2, steps=900)  # never shorter than the protocol's
+    np.testing.assert_array_equal(shorter, default)
 
 
 def test_count_subregions_counts_codes() -> None:

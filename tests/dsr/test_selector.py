@@ -11,7 +11,7 @@ from attractor.dsr.selection import BestModelSelector
 def _fake_runs(runs_by_model: dict[str, list[np.ndarray]]):
     """A stand-in for ``generate_runs`` that returns prepared runs for each named 'model'."""
 
-    def generate(model: str, validation: np.ndarray, n_runs: int):
+    def generate(model: str, validation: np.ndarray, n_runs: int, steps: int | None = None):
         runs = runs_by_model[model]
         assert len(runs) == n_runs
         return np.stack(runs), None
@@ -53,7 +53,8 @@ def test_selector_state_survives_a_resume(tmp_path, monkeypatch) -> None:
 
     model = build_model(make_config("plrnn", obs_dim=2), key=jax.random.PRNGKey(0))
     validation = np.random.default_rng(0).normal(size=(3000, 2))
-    monkeypatch.setattr(selection, "generate_runs", lambda m, v, n: (np.stack([v] * n), None))
+    monkeypatch.setattr(selection, "generate_runs",
+                        lambda m, v, n, steps=None: (np.stack([v] * n), None))
     first = BestModelSelector(validation, every=10, state_dir=tmp_path)
     first(10, model, 0.0)
     assert first.best_epoch == 10
@@ -94,3 +95,57 @@ def test_a_run_whose_checks_all_diverged_restores_its_checks_but_no_model(tmp_pa
     later = BestModelSelector(np.zeros((10, 2)), every=5, state_dir=tmp_path)
     assert later.restore("model") is False
     assert later.best_model is None and later.checks == [(5, float("inf"))]
+
+
+def test_selector_by_d_h_keeps_the_right_rhythm_where_d_stsp_cannot_tell(monkeypatch) -> None:
+    """Two 'models' trace the data's cycle, one 4 % too fast (a heart beating early): the
+    geometry is the same circle, so D_stsp cannot tell them apart; the spectra can."""
+    t = np.arange(20_000) * 0.01  # 1000 cycles of period 0.2
+    rng = np.random.default_rng(1)
+
+    def cycle(freq: float, phase: float) -> np.ndarray:
+        angle = 2 * np.pi * freq * t + phase
+        return np.column_stack([np.sin(angle), np.cos(angle)]) + 0.05 * rng.normal(size=(len(t), 2))
+
+    validation = cycle(5.0, 0.0)
+    runs = {"early": [cycle(5.2, p) for p in (0.3, 1.1, 2.0)],
+            "on time": [cycle(5.0, p) for p in (0.5, 1.5, 2.5)]}
+    monkeypatch.setattr(selection, "generate_runs", _fake_runs(runs))
+
+    by_geometry = BestModelSelector(validation, every=10)
+    by_spectrum = BestModelSelector(validation, every=10, metric="d_h")
+    early, on_time = by_spectrum.score("early"), by_spectrum.score("on time")
+    assert on_time < 0.1 < 0.4 < early
+    # the same noisy circle: D_stsp does not favour the on-time model (here it even prefers the
+    # early one), so selection by it keeps whichever checkpoint its sampling noise happens to
+    assert by_geometry.score("on time") >= by_geometry.score("early")
+    for epoch, model in [(10, "on time"), (20, "early")]:
+        by_spectrum(epoch, model, loss=0.0, info={})
+    assert by_spectrum.best_model == "on time" and by_spectrum.best_score == on_time
+
+
+def test_selector_refuses_an_unknown_score() -> None:
+    import pytest
+
+    from attractor.errors import InputError
+
+    with pytest.raises(InputError, match="d_stsp or d_h"):
+        BestModelSelector(np.zeros((10, 2)), every=10, metric="mse")
+
+
+def test_selector_with_long_runs_sees_a_late_escape(monkeypatch) -> None:
+    """A 'model' that follows the data for 30 000 steps and then sits on a spurious fixed point:
+    the default runs (1.25 x 20 000 steps) end before it leaves; runs of 125 000 steps do not."""
+    rng = np.random.default_rng(2)
+    validation = rng.normal(size=(20_000, 2))
+
+    def generate(model, series, n_runs, steps=None):
+        n_total = max(steps or 0, (5 * len(series) + 3) // 4)
+        left = min(n_total, 30_000)
+        run = np.concatenate([rng.normal(size=(left, 2)), np.full((n_total - left, 2), 3.0)])
+        return np.stack([run[-len(series):]] * n_runs), None
+
+    monkeypatch.setattr(selection, "generate_runs", generate)
+    short = BestModelSelector(validation, every=10).score("escapes late")
+    long = BestModelSelector(validation, every=10, steps=125_000).score("escapes late")
+    assert short < 0.1 and long > 10 * short

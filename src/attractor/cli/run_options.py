@@ -100,11 +100,22 @@ OBSERVE_OPTION = typer.Option(
     "(e.g. 0: Lorenz-63 through x only)."
 )
 SELECT_EVERY_OPTION = typer.Option(
-    "10", "--select-every", help="Keep the model with the best validation D_stsp (tail of "
-    "the training data), checked every N epochs; off keeps the last model."
+    "10", "--select-every", help="Keep the model with the best validation score (--select-by; "
+    "free runs against the tail of the training data), checked every N epochs; off keeps the "
+    "last model."
+)
+SELECT_BY_OPTION = typer.Option(
+    "d_stsp", "--select-by", metavar="<d_stsp|d_h>", help="Validation score of "
+    "--select-every: d_stsp (attractor geometry) or d_h (power spectra; for nearly periodic "
+    "data, where the rhythm matters more than the geometry)."
+)
+SELECT_STEPS_OPTION = typer.Option(
+    "auto", "--select-steps", metavar="<int|auto>", help="Length of each validation free run of "
+    "--select-every (its last rows, as many as the validation tail has, are scored); auto: 1.25 "
+    "x the validation tail. Longer runs catch models that leave the data's attractor late."
 )
 PATIENCE_OPTION = typer.Option(
-    "auto", "--patience", metavar="<int|auto|off>", help="Stop when the validation D_stsp of "
+    "auto", "--patience", metavar="<int|auto|off>", help="Stop when the validation score of "
     "--select-every has not improved for N epochs; auto: half of --epochs (at least 10 "
     "checks); off: run every epoch."
 )
@@ -114,7 +125,8 @@ def run_spec_and_data(*, system, data, test_data, dt, model, settings, latent, h
                       bases, observation, objective, objective_settings, alpha, tau, seq_len,
                       epochs, batch_noise, grad_clip, batch_size, lr, lr_end, n_train, n_test,
                       noise, seed, select_every, patience="auto", embed=None, observe=None,
-                      time_parallel=False, denoise="off") -> tuple[Any, Any]:
+                      time_parallel=False, denoise="off", select_by="d_stsp",
+                      select_steps="auto") -> tuple[Any, Any]:
     """Validate the shared options; returns ``(RunSpec, PreparedData)``."""
     from attractor.models.registry import get_spec
 
@@ -126,7 +138,8 @@ def run_spec_and_data(*, system, data, test_data, dt, model, settings, latent, h
         spec_entry.name, hyper, objective, objective_settings or [], alpha=alpha, tau=tau,
         seq_len=seq_len, epochs=epochs, grad_clip=grad_clip, batch_size=batch_size, lr=lr,
         lr_end=lr_end, batch_noise=batch_noise, seed=seed, select_every=select_every,
-        patience=patience, time_parallel=time_parallel, denoise=denoise,
+        select_by=select_by, select_steps=select_steps, patience=patience,
+        time_parallel=time_parallel, denoise=denoise,
     )
     objective = run_spec.make_objective()  # validates the objective options
     embedding = _embed_setting(embed)
@@ -169,12 +182,21 @@ def _model_settings(spec: Any, pairs: list[str], shortcuts: dict[str, Any]) -> d
     return hyper
 
 
+def _choice(value: str, choices: Any, flag: str) -> str:
+    """``value`` (any case) if it is one of ``choices``, else an error naming ``flag``."""
+    if value.lower() not in choices:
+        raise InputError(f"{flag} must be {' or '.join(choices)}, got {value!r}")
+    return value.lower()
+
+
 def _run_spec(model: str, hyper: dict, objective: str | None, objective_pairs: list[str], *,
               alpha, tau, seq_len, epochs, grad_clip, batch_size, lr, lr_end, batch_noise, seed,
-              select_every, patience="auto", time_parallel=False, denoise="off") -> Any:
+              select_every, select_by="d_stsp", select_steps="auto", patience="auto",
+              time_parallel=False, denoise="off") -> Any:
     from attractor.cli.params import parse_objective_settings
     from attractor.dsr.adaptive import check_patience
     from attractor.dsr.pipeline import AUTO, RunSpec
+    from attractor.dsr.selection import SELECTION_METRICS
 
     options = parse_objective_settings(objective_pairs)
     if seq_len is not None:
@@ -224,6 +246,8 @@ def _run_spec(model: str, hyper: dict, objective: str | None, objective_pairs: l
         noise_std=batch_noise,
         seed=seed,
         select_every=select,
+        select_by=_choice(select_by, SELECTION_METRICS, "--select-by"),
+        select_steps=v.auto_or_positive_int(select_steps, "--select-steps"),
         patience=patience,
         time_parallel=time_parallel,
         denoise=denoise,
@@ -380,5 +404,6 @@ def _same_file(a: Path, b: Path) -> bool:
 SHARED = frozenset(
     "system data test_data dt model settings latent hidden pwl bases observation objective "
     "objective_settings alpha tau seq_len epochs batch_noise grad_clip batch_size lr lr_end "
-    "n_train n_test noise seed select_every patience embed observe denoise".split()
+    "n_train n_test noise seed select_every select_by select_steps patience embed observe "
+    "denoise".split()
 )

@@ -54,6 +54,8 @@ def train_command(
     observe: str = o.OBSERVE_OPTION,
     out: Path = typer.Option(..., "--out", help="Output model directory."),
     select_every: str = o.SELECT_EVERY_OPTION,
+    select_by: str = o.SELECT_BY_OPTION,
+    select_steps: str = o.SELECT_STEPS_OPTION,
     patience: str = o.PATIENCE_OPTION,
     time_parallel: bool = o.TIME_PARALLEL_OPTION,
     checkpoint_every: int = typer.Option(50, "--checkpoint-every", help="Epochs between "
@@ -117,8 +119,10 @@ def run_fingerprint(prepared: Any, run_spec: Any) -> dict[str, Any]:
     spec = run_spec.to_dict()
     for free in ("n_eval_runs", "checkpoint_every"):  # do not change what is trained
         spec.pop(free, None)
-    if spec["denoise"] is None:  # runs checkpointed before --denoise existed stay resumable
-        spec.pop("denoise")
+    # runs checkpointed before these settings existed stay resumable at their defaults
+    for setting, default in (("denoise", None), ("select_by", "d_stsp"), ("select_steps", None)):
+        if spec[setting] == default:
+            spec.pop(setting)
     current = {
         "spec": spec,
         "data": prepared.source,

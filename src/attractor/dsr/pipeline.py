@@ -26,7 +26,12 @@ from attractor.dsr.adaptive import AUTO, check_patience, denoise_window, resolve
 from attractor.dsr.data import PreparedData
 from attractor.dsr.diagnostics import null_reasons
 from attractor.dsr.evaluate import evaluate_model
-from attractor.dsr.selection import BestModelSelector, validation_tail
+from attractor.dsr.selection import (
+    SELECTION_NAMES,
+    BestModelSelector,
+    check_selection_metric,
+    validation_tail,
+)
 from attractor.errors import InputError
 from attractor.models.io import save_model
 from attractor.models.registry import build_model, get_spec, make_config
@@ -60,8 +65,12 @@ class RunSpec:
             cross-validation score; :mod:`attractor.dsr.adaptive`). The test series are never
             smoothed.
         seed: seeds the initialisation and the training batches.
-        select_every: keep the best model by validation D_stsp, checked every this many epochs;
-            ``None`` keeps the last model.
+        select_every: keep the best model by its validation score, checked every this many
+            epochs; ``None`` keeps the last model.
+        select_by: that score: ``"d_stsp"`` or ``"d_h"``
+            (:data:`~attractor.dsr.selection.SELECTION_METRICS`).
+        select_steps: length of each validation free run (its last rows, as many as the
+            validation series has, are scored); ``None``: 1.25 x the validation length.
         patience: stop when that validation score has not improved for this many epochs;
             ``"auto"``: half of the epochs (:mod:`attractor.dsr.adaptive`); ``None``: run
             every epoch.
@@ -86,6 +95,8 @@ class RunSpec:
     denoise: int | str | None = None
     seed: int = 0
     select_every: int | None = 10
+    select_by: str = "d_stsp"
+    select_steps: int | None = None
     patience: int | None | str = AUTO
     n_eval_runs: int = 5
     checkpoint_every: int = 50
@@ -149,6 +160,7 @@ class RunSpec:
         """Validate the loop settings before any data exist (``"auto"`` ones pass: the data
         decide them when the run starts)."""
         check_patience(self.patience, self.select_every)
+        check_selection_metric(self.select_by)
         if self.denoise not in (None, AUTO):
             from attractor.data.denoise import check_window
 
@@ -164,6 +176,8 @@ class RunSpec:
             "train": self.train_config().to_dict(),
             "seed": self.seed,
             "select_every": self.select_every,
+            "select_by": self.select_by,
+            "select_steps": self.select_steps,
             "patience": self.patience,
             "denoise": self.denoise,
         }
@@ -202,7 +216,7 @@ class FitResult:
     spec: RunSpec
     #: name -> how each setting read from the data (and an early stop) came about
     derived: dict[str, str]
-    #: ``(epoch, validation D_stsp)`` of every best-model check (``inf``: a free run diverged)
+    #: ``(epoch, validation score)`` of every best-model check (``inf``: a free run diverged)
     checks: list[tuple[int, float]] = dataclasses.field(default_factory=list)
 
 
@@ -223,7 +237,8 @@ def fit(
     data, spec, derived = _derive_from_data(data, spec, gradient=not closed_form)
     selector = (
         BestModelSelector(validation_tail(data), spec.select_every, state_dir=checkpoint_dir,
-                          patience=spec.patience)
+                          patience=spec.patience, metric=spec.select_by,
+                          steps=spec.select_steps)
         if spec.select_every and not closed_form
         else None
     )
@@ -307,12 +322,13 @@ def run(data: PreparedData, spec: RunSpec, **fit_options: Any) -> RunRecord:
             "attractor_version": __version__,
         }
     )
+    score = f"validation_{SELECTION_NAMES[fitted.spec.select_by]}"
     if fitted.checks:
         metrics["validation_epochs"] = [e for e, _ in fitted.checks]
-        metrics["validation_D_stsp"] = [s if math.isfinite(s) else None for _, s in fitted.checks]
+        metrics[score] = [s if math.isfinite(s) else None for _, s in fitted.checks]
     metrics = null_reasons(metrics, {
         "final_loss": "no gradient steps (a closed-form fit)",
-        "validation_D_stsp": "a free run from a validation start point diverged",
+        score: "a free run from a validation start point diverged",
     })
     obs_dim = data.train[0].shape[1]
     settings = fitted.spec.resolved(obs_dim)
@@ -347,9 +363,11 @@ def write_run(
     if plots and x_test is not None:
         from attractor.plot.dsr import write_dsr_plots
 
+        score = SELECTION_NAMES[record.spec.get("select_by", "d_stsp")]
         write_dsr_plots(
             out, record.model, x_test, losses=record.losses, dt=record.metadata.get("dt", 1.0),
             validation=(record.metrics.get("validation_epochs", []),
-                        record.metrics.get("validation_D_stsp", [])),
+                        record.metrics.get(f"validation_{score}", [])),
+            score_name=score,
         )
     return out

@@ -11,23 +11,52 @@ import numpy as np
 
 from attractor.dsr.data import PreparedData
 from attractor.dsr.evaluate import generate_runs
+from attractor.errors import InputError
 from attractor.metrics.geometry import state_space_divergence
+from attractor.metrics.spectrum import power_spectrum_hellinger
 
 #: Files of the best model so far, next to the training checkpoint (so a resumed run keeps it).
 BEST_WEIGHTS = "best.eqx"
 BEST_INFO = "best.json"
 
+#: Selection scores: name -> distance of a free run from the validation series (lower is better).
+SELECTION_METRICS = {
+    # geometry of the attractor in state space (GMM or binned; metrics.geometry)
+    "d_stsp": state_space_divergence,
+    # Hellinger distance of the power spectra: the timescales (metrics.spectrum)
+    "d_h": power_spectrum_hellinger,
+}
+
+
+#: How each selection score is named in ``metrics.json`` (``validation_<name>``) and on plots.
+SELECTION_NAMES = {"d_stsp": "D_stsp", "d_h": "D_H"}
+
+
+def check_selection_metric(name: str) -> str:
+    """``name`` if it is a selection score, else an :class:`InputError` naming the choices."""
+    if name not in SELECTION_METRICS:
+        raise InputError(f"unknown selection score {name!r}; choose "
+                         f"{' or '.join(SELECTION_METRICS)}")
+    return name
+
 
 class BestModelSelector:
-    """Keep the model with the lowest D_stsp on a validation series, checked every few epochs.
+    """Keep the model with the lowest D_stsp (or D_H) on a validation series, checked every few
+    epochs.
 
     The AL-RNN protocol (Brenner et al., NeurIPS 2024) evaluates the checkpoint with the best
     D_stsp rather than the last one. Here the validation series is the tail of the *training* data
     (never the test data): every ``every`` epochs the model generates ``ceil(1.25 T)`` steps from
     each of ``n_starts`` start points spread along it, and the last ``T`` of each run are compared
-    with the series. The score is the worst of these D_stsp values, so that a model with a second,
-    spurious attractor reached from some start points (multistability, seen in trained shPLRNNs)
-    is not kept for its good runs from the others; a diverged run disqualifies the checkpoint.
+    with the series by ``metric`` (:data:`SELECTION_METRICS`). ``"d_h"`` scores the power
+    spectrum instead of the geometry: on nearly periodic data (a heart beat) every checkpoint
+    covers the data's geometry about equally well and D_stsp cannot tell the one with the right
+    rate. The score is the worst of these values over the start points, so that a model with a
+    second, spurious attractor reached from some start points (multistability, seen in trained
+    shPLRNNs) is not kept for its good runs from the others; a diverged run disqualifies the
+    checkpoint. With ``steps`` the runs are that long instead (still scored on their last ``T``),
+    to catch a model that leaves the data's attractor only after many steps (a long transient
+    that ends on a spurious attractor).
 
     With ``state_dir`` the best model so far is saved there whenever it improves, and
     :meth:`restore` reloads it when a run is resumed, so an interrupted and resumed run selects
@@ -48,8 +77,12 @@ class BestModelSelector:
         *,
         state_dir: str | Path | None = None,
         patience: int | None = None,
+        metric: str = "d_stsp",
+        steps: int | None = None,
     ) -> None:
         self.validation = np.asarray(validation, dtype=np.float64)
+        self.metric = check_selection_metric(metric)
+        self.steps = steps
         self.every = every
         self.patience = patience
         self.n_starts = n_starts
@@ -84,14 +117,17 @@ class BestModelSelector:
         info = self.state_dir / (BEST_INFO + ".tmp")
         has_best = self.best_epoch is not None
         info.write_text(json.dumps({
+            "metric": self.metric,
             "score": self.best_score if has_best else None, "epoch": self.best_epoch,
             "checks": [[e, s if np.isfinite(s) else None] for e, s in self.checks]}))
         info.replace(self.state_dir / BEST_INFO)
 
     def score(self, model: Any) -> float:
-        """The worst validation D_stsp over the start points (``inf`` if a run diverged)."""
-        generated, _ = generate_runs(model, self.validation, self.n_starts)
-        scores = [state_space_divergence(self.validation, run) for run in generated]
+        """The worst validation score over the start points (``inf`` if a run diverged)."""
+        generated, _ = generate_runs(model, self.validation, self.n_starts, steps=self.steps)
+        distance = SELECTION_METRICS[self.metric]
+        scores = [distance(self.validation, run) if np.all(np.isfinite(run)) else np.inf
+                  for run in generated]
         return float(max(scores)) if np.all(np.isfinite(scores)) else float("inf")
 
     def __call__(self, epoch: int, model: Any, loss: float, info: Any = None) -> bool:

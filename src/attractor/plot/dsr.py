@@ -110,11 +110,12 @@ def plot_losses(
     losses: Sequence[float],
     *,
     validation: tuple[Sequence[int], Sequence[float | None]] = ((), ()),
+    score_name: str = "D_stsp",
     ax: Axes | None = None,
 ) -> Axes:
-    """Training loss per epoch on a log scale; with ``validation`` (epochs, D_stsp of the
-    best-model checks; ``None`` where a free run diverged) also the validation D_stsp on a second
-    axis, the selected (lowest) check marked."""
+    """Training loss per epoch on a log scale; with ``validation`` (epochs, scores of the
+    best-model checks; ``None`` where a free run diverged) also the validation score (named
+    ``score_name``) on a second axis, the selected (lowest) check marked."""
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.2))
     ax.semilogy(np.arange(1, len(losses) + 1), losses, label="training loss")
@@ -126,11 +127,11 @@ def plot_losses(
     if finite:
         right = ax.twinx()
         e, s = np.asarray(finite).T
-        right.plot(e, s, color="C1", marker=".", lw=1, label="validation D_stsp")
+        right.plot(e, s, color="C1", marker=".", lw=1, label=f"validation {score_name}")
         best = int(np.argmin(s))
         right.plot(e[best], s[best], "o", mfc="none", color="C3", ms=9,
                    label=f"selected (epoch {int(e[best])})")
-        right.set_ylabel("validation D_stsp")
+        right.set_ylabel(f"validation {score_name}")
         lines = ax.get_lines() + right.get_lines()
         ax.legend(lines, [line.get_label() for line in lines], loc="upper right", fontsize=8)
     return ax
@@ -144,9 +145,11 @@ def write_dsr_plots(
     losses: Sequence[float] = (),
     dt: float = 1.0,
     validation: tuple[Sequence[int], Sequence[float | None]] = ((), ()),
+    score_name: str = "D_stsp",
 ) -> list[Path]:
     """Write ``attractor.png``, ``spectra.png``, ``timeseries.png`` (and ``loss.png``, with the
-    validation checks of ``validation`` if any: see :func:`plot_losses`) to ``out``.
+    validation checks of ``validation`` if any, scored by ``score_name``: see
+    :func:`plot_losses`) to ``out``.
 
     The generated trajectory starts at the first test point and runs as long as the test series.
     A run that diverges is drawn up to its last finite step, with a title that says so (no
@@ -172,7 +175,7 @@ def write_dsr_plots(
         plt.close(fig)
         written.append(out / name)
     if len(losses):
-        ax = plot_losses(losses, validation=validation)
+        ax = plot_losses(losses, validation=validation, score_name=score_name)
         ax.figure.tight_layout()
         ax.figure.savefig(out / "loss.png", dpi=110)
         plt.close(ax.figure)
