@@ -67,6 +67,8 @@ def test_sweeps_grids_and_seeds_multiply(suite_file) -> None:
         (lambda s: s.replace("delays = 2", "delays = 0"), "[models.nvar]"),
         (lambda s: s + "seed = 3\n", "models.nvar.seed is set by the suite"),
         (lambda s: s + "epochs = 'many'\n", "[models.nvar]"),
+        (lambda s: s + "select_by = 'mse'\n", "unknown selection score 'mse'"),
+        (lambda s: s + "select_steps = 0\n", "select_steps must be a positive integer"),
         (lambda s: s + "grid = { order = [] }\n", "grid must map"),
         (lambda s: s + "tune = { ridge = [] }\n", "tune must map"),
         (lambda s: s + "tune = { ridgee = [1.0] }\n", "[models.nvar]"),

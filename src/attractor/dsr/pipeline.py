@@ -161,6 +161,10 @@ class RunSpec:
         decide them when the run starts)."""
         check_patience(self.patience, self.select_every)
         check_selection_metric(self.select_by)
+        if self.select_steps is not None and not (isinstance(self.select_steps, int)
+                                                  and self.select_steps > 0):
+            raise InputError(f"select_steps must be a positive integer, got "
+                             f"{self.select_steps!r}")
         if self.denoise not in (None, AUTO):
             from attractor.data.denoise import check_window
 
@@ -269,7 +273,8 @@ def fit(
     derived = {**result.objective.derived(), **derived}
     if selector is not None and result.stopped_early:
         derived["epochs"] = (f"{result.epochs_done} of {spec.max_epochs}: the validation "
-                             f"D_stsp last improved at epoch {selector.best_epoch}")
+                             f"{SELECTION_NAMES[spec.select_by]} last improved at epoch "
+                             f"{selector.best_epoch}")
     checks = list(selector.checks) if selector is not None else []
     return FitResult(model, result, int(selected or 0), seconds, spec, derived, checks)
 

@@ -26,8 +26,6 @@ SELECTION_METRICS = {
     # Hellinger distance of the power spectra: the timescales (metrics.spectrum)
     "d_h": power_spectrum_hellinger,
 }
-
-
 #: How each selection score is named in ``metrics.json`` (``validation_<name>``) and on plots.
 SELECTION_NAMES = {"d_stsp": "D_stsp", "d_h": "D_H"}
 
