@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("system", nargs="?", help="a built-in system (or train arguments "
                         "after --)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=None, help="with a system (default 0)")
     parser.add_argument("--out", type=Path, required=True, help="JSON file of the checks")
     parser.add_argument("--test-rows", type=int, default=TEST_ROWS,
                         help="test rows each check is scored on (D_H resolves finer frequencies "
@@ -156,11 +156,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(own)
     if (args.system is None) == (not train_args):
         parser.error("give a system or attractor train arguments after --, not both")
+    if train_args and args.seed is not None:
+        parser.error("--seed goes with the attractor train arguments after --")
     if args.out.exists():
         print(f"{args.out} exists; choose another --out", file=sys.stderr)
         return 2
     if args.system is not None:
-        rows, system = probe_system(args.system, args.seed, args.out, args.test_rows), args.system
+        system = args.system
+        rows = probe_system(system, args.seed or 0, args.out, args.test_rows)
     else:
         rows = probe_command(train_args, args.out, args.test_rows)
         system = (train_args[train_args.index("--system") + 1]
