@@ -182,13 +182,6 @@ def _model_settings(spec: Any, pairs: list[str], shortcuts: dict[str, Any]) -> d
     return hyper
 
 
-def _choice(value: str, choices: Any, flag: str) -> str:
-    """``value`` (any case) if it is one of ``choices``, else an error naming ``flag``."""
-    if value.lower() not in choices:
-        raise InputError(f"{flag} must be {' or '.join(choices)}, got {value!r}")
-    return value.lower()
-
-
 def _run_spec(model: str, hyper: dict, objective: str | None, objective_pairs: list[str], *,
               alpha, tau, seq_len, epochs, grad_clip, batch_size, lr, lr_end, batch_noise, seed,
               select_every, select_by="d_stsp", select_steps="auto", patience="auto",
@@ -196,7 +189,7 @@ def _run_spec(model: str, hyper: dict, objective: str | None, objective_pairs: l
     from attractor.cli.params import parse_objective_settings
     from attractor.dsr.adaptive import check_patience
     from attractor.dsr.pipeline import AUTO, RunSpec
-    from attractor.dsr.selection import SELECTION_METRICS
+    from attractor.dsr.selection import check_selection_metric
 
     options = parse_objective_settings(objective_pairs)
     if seq_len is not None:
@@ -246,7 +239,7 @@ def _run_spec(model: str, hyper: dict, objective: str | None, objective_pairs: l
         noise_std=batch_noise,
         seed=seed,
         select_every=select,
-        select_by=_choice(select_by, SELECTION_METRICS, "--select-by"),
+        select_by=check_selection_metric(select_by.lower(), flag="--select-by"),
         select_steps=v.auto_or_positive_int(select_steps, "--select-steps"),
         patience=patience,
         time_parallel=time_parallel,

@@ -30,11 +30,13 @@ SELECTION_METRICS = {
 SELECTION_NAMES = {"d_stsp": "D_stsp", "d_h": "D_H"}
 
 
-def check_selection_metric(name: str) -> str:
-    """``name`` if it is a selection score, else an :class:`InputError` naming the choices."""
+def check_selection_metric(name: str, flag: str | None = None) -> str:
+    """``name`` if it is a selection score, else an :class:`InputError` naming the choices (and
+    ``flag``, the option it came from, if given)."""
     if name not in SELECTION_METRICS:
-        raise InputError(f"unknown selection score {name!r}; choose "
-                         f"{' or '.join(SELECTION_METRICS)}")
+        choices = " or ".join(SELECTION_METRICS)
+        raise InputError(f"{flag} must be {choices}, got {name!r}" if flag else
+                         f"unknown selection score {name!r}; choose {choices}")
     return name
 
 
