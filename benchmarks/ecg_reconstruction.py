@@ -21,9 +21,9 @@ per seed (``<outdir>/seed<S>/ecg.png``) shows 5 s of both traces and the two mea
 Target (issue 11): D_H <= 0.25 on the embedded test series, with the spike shape reproduced. The
 recipe that reaches it on the median of 3 seeds (BENCHMARKS.md):
 
-    .venv/bin/python benchmarks/ecg_reconstruction.py --seeds 0 1 2 --outdir /tmp/ecg -- \
-        --hidden 250 --seq-len 200 --patience off --embed 6,25 --batch-noise 0.026 \
-        --select-by d_h --select-steps 125000
+    .venv/bin/python benchmarks/ecg_reconstruction.py --seeds 0 1 2 --outdir /tmp/ecg -- \\
+        --hidden 250 --seq-len 200 --patience off --embed 6,25 --batch-noise 0.026 \\
+        --denoise off --select-by d_h --select-steps 125000
 """
 
 from __future__ import annotations

@@ -143,6 +143,10 @@ def test_seq_len_auto_is_derived_printed_and_saved(run_cli, tmp_path, capsys) ->
     run = json.loads((out / "config.json").read_text())["metadata"]["run"]
     assert run["objective"]["seq_len"] == n
     assert run["objective"]["derived"]["seq_len"].startswith(f"{n} (2.5 x")
+    # denoising is on by default: the 5 %-noise data are smoothed, and that is said and saved
+    line = next(x for x in err.splitlines() if x.startswith("derived from the data: --denoise"))
+    window = int(line.split("window ")[1].split()[0])
+    assert run["denoise"] == window >= 7 and run["derived"]["denoise"].startswith("Savitzky")
 
 
 def test_seq_len_auto_out_of_range_is_refused_before_any_work(run_cli, tmp_path, capsys) -> None:

@@ -161,5 +161,19 @@ def test_a_run_trains_on_smoothed_data_and_records_the_window() -> None:
     assert spec.noise_std < 0.5 * 0.05  # the batch noise is read from the smoothed data
     assert spec.resolved(2)["denoise"] == window
     assert "denoise" in derived_settings(data, RunSpec(denoise="auto"))
-    _, off, derived = _derive_from_data(data, RunSpec(), gradient=True)
+    _, off, derived = _derive_from_data(data, RunSpec(denoise=None), gradient=True)
     assert off.denoise is None and "denoise" not in derived
+    _, default, derived = _derive_from_data(data, RunSpec(), gradient=True)
+    assert default.denoise == window and "denoise" in derived  # auto is the default
+
+
+def test_denoise_auto_never_refuses_a_run_it_was_not_asked_for() -> None:
+    """As the default, ``auto`` turns itself off on series too short to choose a window, and
+    never chooses a window longer than the shortest training series."""
+    window, how = denoise_window("auto", [_sine(n=40, noise=0.05)])
+    assert window is None and how.startswith("off: the training series are too short")
+    window, how = denoise_window("auto", [_sine(noise=0.05), _sine(n=4, noise=0.05)])
+    assert window is None and "shortest 4" in how
+    long_alone, _ = denoise_window("auto", [_sine(noise=0.2)])
+    bounded, how = denoise_window("auto", [_sine(noise=0.2), _sine(n=9, noise=0.2)])
+    assert long_alone > 9 and bounded == 9 and "windows 5..9" in how

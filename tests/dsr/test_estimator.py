@@ -49,6 +49,19 @@ def test_fit_simulate_forecast_save_load(tmp_path) -> None:
     assert est.evaluate(x[:2000], n_runs=2)["D_stsp"] == pytest.approx(-score, rel=1e-6)
 
 
+def test_noisy_data_are_smoothed_before_fitting_unless_denoise_is_off(tmp_path) -> None:
+    noisy = _circle() + 0.1 * np.random.default_rng(0).standard_normal((3000, 2))
+    options = {"latent_dim": 2, "model_params": {"hidden_dim": 8}, "epochs": 1,
+               "objective_params": {"seq_len": 20}}
+    est = DSR(**options).fit(noisy)
+    assert isinstance(est.denoise_window_, int) and est.denoise_window_ > 5  # auto: the default
+    est.save(tmp_path / "m")
+    assert DSR.load(tmp_path / "m").denoise_window_ == est.denoise_window_
+    assert DSR(**options).fit(_circle()).denoise_window_ is None  # no noise to remove
+    assert DSR(denoise=None, **options).fit(noisy).denoise_window_ is None
+    assert DSR(denoise=9, **options).fit(noisy).denoise_window_ == 9
+
+
 def test_scikit_learn_protocol() -> None:
     est = DSR("alrnn", latent_dim=6, model_params={"n_pwl": 2}, epochs=3)
     params = est.get_params()

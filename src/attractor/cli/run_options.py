@@ -69,10 +69,10 @@ BATCH_NOISE_OPTION = typer.Option("0", "--batch-noise", metavar="<float|auto>",
     help="Gaussian noise std added to each training batch (standardised units); auto: the "
          "data's estimated observation noise (printed and saved with the run).")
 DENOISE_OPTION = typer.Option(
-    "off", "--denoise", metavar="<off|auto|W>", help="Smooth the training data before training "
-    "(Savitzky-Golay, cubic): W an odd window in samples; auto: the window of least "
-    "cross-validation score, off when the data show no noise (printed and saved with the run). "
-    "The test data are never smoothed."
+    "auto", "--denoise", metavar="<off|auto|W>", help="Smooth the training data before training "
+    "(Savitzky-Golay, cubic): W an odd window in samples; auto (the default): the window of "
+    "least cross-validation score, off when the data show no noise or are too short or rough "
+    "(printed and saved with the run). The test data are never smoothed."
 )
 GRAD_CLIP_OPTION = typer.Option("auto", "--grad-clip", help="Gradient-norm clipping: a "
     "positive number, off, or auto (the recipe's: 10; off for "
@@ -125,7 +125,7 @@ def run_spec_and_data(*, system, data, test_data, dt, model, settings, latent, h
                       bases, observation, objective, objective_settings, alpha, tau, seq_len,
                       epochs, batch_noise, grad_clip, batch_size, lr, lr_end, n_train, n_test,
                       noise, seed, select_every, patience="auto", embed=None, observe=None,
-                      time_parallel=False, denoise="off", select_by="d_stsp",
+                      time_parallel=False, denoise="auto", select_by="d_stsp",
                       select_steps="auto") -> tuple[Any, Any]:
     """Validate the shared options; returns ``(RunSpec, PreparedData)``."""
     from attractor.models.registry import get_spec
@@ -185,7 +185,7 @@ def _model_settings(spec: Any, pairs: list[str], shortcuts: dict[str, Any]) -> d
 def _run_spec(model: str, hyper: dict, objective: str | None, objective_pairs: list[str], *,
               alpha, tau, seq_len, epochs, grad_clip, batch_size, lr, lr_end, batch_noise, seed,
               select_every, select_by="d_stsp", select_steps="auto", patience="auto",
-              time_parallel=False, denoise="off") -> Any:
+              time_parallel=False, denoise="auto") -> Any:
     from attractor.cli.params import parse_objective_settings
     from attractor.dsr.adaptive import check_patience
     from attractor.dsr.pipeline import AUTO, RunSpec

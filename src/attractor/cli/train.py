@@ -119,7 +119,8 @@ def run_fingerprint(prepared: Any, run_spec: Any) -> dict[str, Any]:
     spec = run_spec.to_dict()
     for free in ("n_eval_runs", "checkpoint_every"):  # do not change what is trained
         spec.pop(free, None)
-    # runs checkpointed before these settings existed stay resumable at their defaults
+    # runs checkpointed before these settings existed stay resumable at the values they had
+    # then (denoising was off; a resume with the default --denoise auto is refused)
     for setting, default in (("denoise", None), ("select_by", "d_stsp"), ("select_steps", None)):
         if spec[setting] == default:
             spec.pop(setting)

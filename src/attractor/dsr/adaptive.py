@@ -3,9 +3,9 @@
 A user who runs the defaults on a new system should not inherit settings tuned on Lorenz-63.
 These settings of a DSR run are derived from the data when the run starts, when ``"auto"``
 (each is printed by ``attractor train``, saved in ``config.json`` under ``run.derived`` and
-overridden by its flag); the window and the patience are ``"auto"`` by default, the batch noise
-is opt-in (``--batch-noise auto``): as the default it made Thomas worse (seed 0, D_stsp 2.64
-against 0.52 without it; BENCHMARKS.md, issue 11).
+overridden by its flag); the denoising, the window and the patience are ``"auto"`` by default,
+the batch noise is opt-in (``--batch-noise auto``): as the default it made Thomas worse (seed 0,
+D_stsp 2.64 against 0.52 without it; BENCHMARKS.md, issue 11).
 
 - **window length** (``--seq-len``): 2.5 oscillation periods of the data
   (:func:`attractor.train.teacher_forcing.automatic_seq_len`; 202 samples on Lorenz-63 at
@@ -19,15 +19,16 @@ against 0.52 without it; BENCHMARKS.md, issue 11).
   signal when the signal is smooth at the sampling step: for data whose lag-1 autocorrelation is
   below :data:`MIN_SMOOTHNESS` (maps, coarse sampling, noise) the noise cannot be told apart and
   the batch noise is 0, with that reason. Closed-form fits (ridge) use no batch noise at all.
-- **denoising** (``--denoise``): opt-in (``--denoise auto``). The training series are smoothed by
-  a Savitzky–Golay filter whose window minimises generalised cross-validation
-  (:mod:`attractor.data.denoise`) before anything else is read from them, so the batch noise is
-  then estimated on the smoothed data. Observation noise makes teacher-forced models
-  over-contract (issue 10, Lorenz-63 on 5 %-noise data, 3 seeds: Σλ 350–530 % off; with
-  ``--denoise auto`` 3–37 %, λ1 within 5 % and λ2 within 0.05 of 0 in every seed). It
-  is skipped, with that reason, for data too rough to tell noise from signal (as the batch
-  noise) and when the shortest window wins (no noise the filter can remove). The test series
-  are never smoothed.
+- **denoising** (``--denoise``): the training series are smoothed by a Savitzky–Golay filter
+  whose window minimises generalised cross-validation (:mod:`attractor.data.denoise`) before
+  anything else is read from them, so the batch noise is then estimated on the smoothed data.
+  Observation noise makes teacher-forced models over-contract: on Lorenz-63 with 5 % noise and
+  the other defaults, 5 seeds, Σλ is 4.3–7.3x the system's without it and 7.5 % off (median)
+  with it, and the worst seed's D_stsp 0.38 against 0.21 (BENCHMARKS.md, issues 10 and 11).
+  It is skipped, with that reason, for data too rough to tell noise from signal (as the batch
+  noise), for series too short to choose a window, and when the shortest window wins (no noise
+  the filter can remove). The window never exceeds the shortest training series. The test
+  series are never smoothed.
 - **when to stop** (``--patience``): training runs at most the recipe's epochs and stops when the
   validation score of the best-model selection (:mod:`attractor.dsr.selection`) has not improved
   for ``PATIENCE_FRACTION`` of them (at least ``MIN_PATIENCE_CHECKS`` checks). A stopped run keeps
@@ -78,7 +79,7 @@ def denoise_window(denoise: Any, series: Sequence[np.ndarray]) -> tuple[int | No
     """The Savitzky–Golay window that ``denoise`` (``None``/``"off"``, ``"auto"`` or an odd
     window) asks for on ``series``, and how it was chosen (``None`` when it was given or off).
     ``"auto"`` chooses on the longest series (see the module docstring)."""
-    from attractor.data.denoise import check_window, choose_window
+    from attractor.data.denoise import MAX_WINDOW, MIN_WINDOW, check_window, choose_window
 
     if denoise in (None, "off"):
         return None, None
@@ -90,15 +91,17 @@ def denoise_window(denoise: Any, series: Sequence[np.ndarray]) -> tuple[int | No
             raise InputError(f"--denoise: {err} (--denoise takes off, auto or an odd window)") \
                 from None
     longest = np.asarray(max(series, key=len), np.float64)
+    candidates = range(MIN_WINDOW, min(MAX_WINDOW, len(longest) // 10, shortest) + 1, 2)
+    if not candidates:
+        return None, (f"off: the training series are too short to choose a window (longest "
+                      f"{len(longest)} rows, shortest {shortest}; needs {10 * MIN_WINDOW} and "
+                      f"{MIN_WINDOW})")
     rough = _too_rough(longest)
     if rough:
         return None, f"off: {rough}"
-    window, scores = choose_window(longest)
+    window, scores = choose_window(longest, candidates)
     if window == min(scores):
         return None, "off: the shortest window wins cross-validation (no noise to remove)"
-    if window > shortest:
-        raise InputError(f"--denoise auto chose a window of {window} samples, longer than the "
-                         f"shortest training series ({shortest} rows); give --denoise W or off")
     return window, (f"Savitzky–Golay window {window} samples, cubic (least generalised "
                     f"cross-validation score of the windows {min(scores)}..{max(scores)})")
 

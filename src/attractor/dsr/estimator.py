@@ -24,8 +24,10 @@ from typing import Any
 import jax
 import numpy as np
 
+from attractor.data.denoise import savitzky_golay
 from attractor.data.io import validate_series
 from attractor.data.standardize import Standardizer
+from attractor.dsr.adaptive import denoise_window
 from attractor.dsr.evaluate import evaluate_model
 from attractor.dsr.pipeline import AUTO, RunSpec
 from attractor.errors import InputError
@@ -50,6 +52,9 @@ class DSR:
         epochs, lr_start, lr_end: ``None``: the recipe's.
         grad_clip: a positive number, ``None`` (off) or ``"auto"`` (the recipe's).
         batch_size, noise_std: training settings.
+        denoise: smooth the training series before fitting: ``"auto"`` (the default: the
+            Savitzky–Golay window of least cross-validation score, off when the data show no
+            noise; :mod:`attractor.dsr.adaptive`), an odd window in samples, or ``None`` (off).
         dt: sampling step of the data in time units (Lyapunov exponents per time unit).
         seed: seeds the initialisation and the training batches.
         progress: show a progress bar while fitting.
@@ -69,6 +74,7 @@ class DSR:
         lr_end: float | None = None,
         grad_clip: float | None | str = AUTO,
         noise_std: float = 0.0,
+        denoise: int | str | None = AUTO,
         dt: float = 1.0,
         seed: int = 0,
         progress: bool = False,
@@ -84,6 +90,7 @@ class DSR:
         self.lr_end = lr_end
         self.grad_clip = grad_clip
         self.noise_std = noise_std
+        self.denoise = denoise
         self.dt = dt
         self.seed = seed
         self.progress = progress
@@ -131,6 +138,7 @@ class DSR:
             grad_clip=self.grad_clip,
             batch_size=self.batch_size,
             noise_std=self.noise_std,
+            denoise=self.denoise,
             seed=self.seed,
             select_every=None,
         )
@@ -141,6 +149,9 @@ class DSR:
         series = [validate_series(x, name=f"X[{i}]") for i, x in enumerate(_as_list(X))]
         self.standardizer_ = Standardizer().fit(series)
         scaled = [self.standardizer_.transform(x).astype(np.float32) for x in series]
+        self.denoise_window_, _ = denoise_window(spec.denoise, scaled)
+        if self.denoise_window_ is not None:
+            scaled = [savitzky_golay(x, self.denoise_window_).astype(np.float32) for x in scaled]
         n_obs = scaled[0].shape[1]
         model = build_model(spec.model_config(n_obs), key=jax.random.PRNGKey(self.seed))
         result = train(
@@ -204,6 +215,7 @@ class DSR:
             "standardizer": self.standardizer_.to_dict(),
             "dt": self.dt,
             "x0": np.asarray(self.x0_).tolist(),
+            "denoise_window": self.denoise_window_,
             ESTIMATOR_KEY: params,
         }
         return save_model(directory, self.model_, meta)
@@ -214,7 +226,7 @@ class DSR:
         model, meta = load_model(directory)
         params = meta.get(ESTIMATOR_KEY)
         if isinstance(params, dict) and set(params) <= set(cls._get_param_names()):
-            est = cls(**params)
+            est = cls(**{"denoise": None, **params})  # saved before denoising existed: off
         else:  # written by `attractor train`
             est = cls(model=model.config.name, dt=float(meta.get("dt", 1.0)))
         if "standardizer" not in meta:
@@ -224,6 +236,7 @@ class DSR:
         x0 = np.asarray(meta.get("x0", np.zeros(model.obs_dim)), dtype=np.float64)
         est.x0_ = x0.reshape(-1, model.obs_dim)
         est.losses_ = []
+        est.denoise_window_ = meta.get("denoise_window")
         est.n_features_in_ = model.obs_dim
         return est
 

@@ -60,10 +60,10 @@ class RunSpec:
         noise_std: std of the Gaussian noise added to each training batch (standardised units);
             ``"auto"``: the data's estimated observation noise (:mod:`attractor.dsr.adaptive`;
             opt-in: as the default it made Thomas worse, see BENCHMARKS.md).
-        denoise: smooth the training series before training: ``None`` (off), an odd
-            Savitzky–Golay window in samples, or ``"auto"`` (the window of least
-            cross-validation score; :mod:`attractor.dsr.adaptive`). The test series are never
-            smoothed.
+        denoise: smooth the training series before training: ``"auto"`` (the default: the
+            window of least cross-validation score, off when the data show no noise;
+            :mod:`attractor.dsr.adaptive`), an odd Savitzky–Golay window in samples, or ``None``
+            (off). The test series are never smoothed.
         seed: seeds the initialisation and the training batches.
         select_every: keep the best model by its validation score, checked every this many
             epochs; ``None`` keeps the last model.
@@ -92,7 +92,7 @@ class RunSpec:
     batch_size: int = 16
     batches_per_epoch: int = 50
     noise_std: float | str = 0.0
-    denoise: int | str | None = None
+    denoise: int | str | None = AUTO
     seed: int = 0
     select_every: int | None = 10
     select_by: str = "d_stsp"
