@@ -66,6 +66,22 @@ def test_expanded_tasks_carry_the_library_version_and_their_own_id(mini_suite: P
     assert [t.id for t in again] == [t.id for t in tasks]
 
 
+def test_a_changed_default_is_a_new_task(mini_suite: Path) -> None:
+    """The task spec writes every run setting out, defaults included, and the id hashes it: results
+    stored under an old default are not taken for the new one."""
+    import dataclasses
+
+    from attractor.dsr.pipeline import RunSpec
+
+    task = expand_tasks(load_suite(mini_suite))[0]
+    spec = task.config["spec"]
+    assert set(spec) == {f.name for f in dataclasses.fields(RunSpec)}
+    assert spec == RunSpec.from_dict(spec).to_dict()  # the defaults, as the code has them now
+    other_default = copy.deepcopy(task.config)
+    other_default["spec"]["denoise"] = None if spec["denoise"] == "auto" else "auto"
+    assert make_task(other_default).id != task.id
+
+
 def test_tuning_picks_the_better_ridge_without_looking_at_the_test_series(
     mini_suite: Path,
 ) -> None:

@@ -104,8 +104,8 @@ def expand_tasks(
             for entry in entries.values():
                 for variant, settings in entry.variants():
                     for seed in seed_list:
-                        spec = {"select_every": None, **settings, "model": entry.name,
-                                "seed": int(seed)}  # fmt: skip
+                        spec = _full_spec({"select_every": None, **settings,
+                                           "model": entry.name, "seed": int(seed)})
                         tasks.append(make_task({
                             "suite": suite.name, "system": system, "protocol": protocol,
                             "model": entry.name, "variant": variant, "condition": condition,
@@ -114,6 +114,14 @@ def expand_tasks(
                         }))  # fmt: skip
     unique = {t.id: t for t in tasks}  # a grid with a repeated value gives one task
     return list(unique.values())
+
+
+def _full_spec(settings: dict[str, Any]) -> dict[str, Any]:
+    """Every run setting of a task, the defaults written out: the task id then changes when a
+    default does, so a store never mixes results of two recipes under one id."""
+    from attractor.dsr.pipeline import RunSpec
+
+    return RunSpec.from_dict(settings).to_dict()
 
 
 def resolve_protocol(suite: Suite, system_name: str, point: dict[str, Any]) -> dict[str, Any]:
