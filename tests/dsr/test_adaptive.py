@@ -163,6 +163,8 @@ def test_a_run_trains_on_smoothed_data_and_records_the_window() -> None:
     assert "denoise" in derived_settings(data, RunSpec(denoise="auto"))
     _, off, derived = _derive_from_data(data, RunSpec(denoise=None), gradient=True)
     assert off.denoise is None and "denoise" not in derived
+    assert RunSpec(denoise="off") == RunSpec(denoise=None)  # a suite file's way to say None
+    RunSpec(denoise="off").check_loop_settings()
     _, default, derived = _derive_from_data(data, RunSpec(), gradient=True)
     assert default.denoise == window and "denoise" in derived  # auto is the default
 

@@ -63,7 +63,8 @@ class RunSpec:
         denoise: smooth the training series before training: ``"auto"`` (the default: the
             window of least cross-validation score, off when the data show no noise;
             :mod:`attractor.dsr.adaptive`), an odd Savitzky–Golay window in samples, or ``None``
-            (off). The test series are never smoothed.
+            (off; ``"off"`` is read as ``None``, as a suite file has no null). The test series
+            are never smoothed.
         seed: seeds the initialisation and the training batches.
         select_every: keep the best model by its validation score, checked every this many
             epochs; ``None`` keeps the last model.
@@ -101,6 +102,10 @@ class RunSpec:
     n_eval_runs: int = 5
     checkpoint_every: int = 50
     time_parallel: bool = False
+
+    def __post_init__(self) -> None:
+        if self.denoise == "off":  # the CLI's and a suite file's word for None
+            object.__setattr__(self, "denoise", None)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
