@@ -24,7 +24,7 @@ D_stsp 2.64 against 0.52 without it; BENCHMARKS.md, issue 11).
   anything else is read from them, so the batch noise is then estimated on the smoothed data.
   Observation noise makes teacher-forced models over-contract: on Lorenz-63 with 5 % noise and
   the other defaults, 5 seeds, Σλ is 4.3–7.3x the system's without it and 7.5 % off (median)
-  with it. D_stsp is about the same either way (median of 10 seeds 0.19 with it, 0.18 without),
+  with it. D_stsp is about the same either way (median of 15 seeds 0.137 with it, 0.134 without),
   and 13 of the catalogue's 24 flows meet issue 11's targets with it, 12 without
   (BENCHMARKS.md, issues 10 and 11).
   It is skipped, with that reason, for data too rough to tell noise from signal (as the batch
