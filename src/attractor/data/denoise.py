@@ -77,6 +77,16 @@ def _gcv(x: np.ndarray, window: int, order: int) -> float:
     return float(np.mean(residual**2) / (1.0 - centre) ** 2)
 
 
+def candidate_windows(n_rows: int, longest: int | None = None) -> range:
+    """The windows :func:`choose_window` tries on a series of ``n_rows``: every odd window from
+    :data:`MIN_WINDOW` to :data:`MAX_WINDOW` that fits in a tenth of the series (and in
+    ``longest``, if given); empty when the series is too short."""
+    top = min(MAX_WINDOW, n_rows // 10)
+    if longest is not None:
+        top = min(top, longest)
+    return range(MIN_WINDOW, top + 1, 2)
+
+
 def choose_window(
     x: np.ndarray, windows: Sequence[int] | None = None, order: int = ORDER
 ) -> tuple[int, dict[int, float]]:
@@ -85,8 +95,7 @@ def choose_window(
     score. The shortest window winning means the data show no noise the filter can remove."""
     x = validate_series(x, name="x")
     if windows is None:
-        longest = min(MAX_WINDOW, len(x) // 10)
-        windows = range(MIN_WINDOW, longest + 1, 2)
+        windows = candidate_windows(len(x))
     scores = {int(w): _gcv(x, check_window(w, len(x)), order) for w in windows}
     if not scores:
         raise InputError(f"x: too short to choose a denoising window ({len(x)} rows; needs "
@@ -94,5 +103,5 @@ def choose_window(
     return min(scores, key=scores.__getitem__), scores
 
 
-__all__ = ["MAX_WINDOW", "MIN_WINDOW", "ORDER", "check_window", "choose_window", "gcv_score",
-           "savitzky_golay"]
+__all__ = ["MAX_WINDOW", "MIN_WINDOW", "ORDER", "candidate_windows", "check_window",
+           "choose_window", "gcv_score", "savitzky_golay"]

@@ -82,7 +82,7 @@ def denoise_window(denoise: Any, series: Sequence[np.ndarray]) -> tuple[int | No
     """The Savitzky–Golay window that ``denoise`` (``None``/``"off"``, ``"auto"`` or an odd
     window) asks for on ``series``, and how it was chosen (``None`` when it was given or off).
     ``"auto"`` chooses on the longest series (see the module docstring)."""
-    from attractor.data.denoise import MAX_WINDOW, MIN_WINDOW, check_window, choose_window
+    from attractor.data.denoise import MIN_WINDOW, candidate_windows, check_window, choose_window
 
     if denoise in (None, "off"):
         return None, None
@@ -94,7 +94,7 @@ def denoise_window(denoise: Any, series: Sequence[np.ndarray]) -> tuple[int | No
             raise InputError(f"--denoise: {err} (--denoise takes off, auto or an odd window)") \
                 from None
     longest = np.asarray(max(series, key=len), np.float64)
-    candidates = range(MIN_WINDOW, min(MAX_WINDOW, len(longest) // 10, shortest) + 1, 2)
+    candidates = candidate_windows(len(longest), longest=shortest)
     if not candidates:
         return None, (f"off: the training series are too short to choose a window (longest "
                       f"{len(longest)} rows, shortest {shortest}; needs {10 * MIN_WINDOW} and "
@@ -107,6 +107,18 @@ def denoise_window(denoise: Any, series: Sequence[np.ndarray]) -> tuple[int | No
         return None, "off: the shortest window wins cross-validation (no noise to remove)"
     return window, (f"Savitzky–Golay window {window} samples, cubic (least generalised "
                     f"cross-validation score of the windows {min(scores)}..{max(scores)})")
+
+
+def denoised(denoise: Any, series: Sequence[np.ndarray]
+             ) -> tuple[list[np.ndarray], int | None, str | None]:
+    """``series`` smoothed as ``denoise`` asks (each in its own dtype; unchanged when off), the
+    window used and how it was chosen (:func:`denoise_window`)."""
+    window, how = denoise_window(denoise, series)
+    if window is None:
+        return list(series), None, how
+    from attractor.data.denoise import savitzky_golay
+
+    return [savitzky_golay(x, window).astype(x.dtype) for x in series], window, how
 
 
 def _too_rough(x: np.ndarray) -> str | None:

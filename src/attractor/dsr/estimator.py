@@ -24,10 +24,9 @@ from typing import Any
 import jax
 import numpy as np
 
-from attractor.data.denoise import savitzky_golay
 from attractor.data.io import validate_series
 from attractor.data.standardize import Standardizer
-from attractor.dsr.adaptive import denoise_window
+from attractor.dsr.adaptive import denoised
 from attractor.dsr.evaluate import evaluate_model
 from attractor.dsr.pipeline import AUTO, RunSpec
 from attractor.errors import InputError
@@ -149,9 +148,7 @@ class DSR:
         series = [validate_series(x, name=f"X[{i}]") for i, x in enumerate(_as_list(X))]
         self.standardizer_ = Standardizer().fit(series)
         scaled = [self.standardizer_.transform(x).astype(np.float32) for x in series]
-        self.denoise_window_, _ = denoise_window(spec.denoise, scaled)
-        if self.denoise_window_ is not None:
-            scaled = [savitzky_golay(x, self.denoise_window_).astype(np.float32) for x in scaled]
+        scaled, self.denoise_window_, _ = denoised(spec.denoise, scaled)
         n_obs = scaled[0].shape[1]
         model = build_model(spec.model_config(n_obs), key=jax.random.PRNGKey(self.seed))
         result = train(

@@ -22,7 +22,7 @@ from typing import Any
 import jax
 
 from attractor import __version__
-from attractor.dsr.adaptive import AUTO, check_patience, denoise_window, resolve_loop_settings
+from attractor.dsr.adaptive import AUTO, check_patience, denoised, resolve_loop_settings
 from attractor.dsr.data import PreparedData
 from attractor.dsr.diagnostics import null_reasons
 from attractor.dsr.evaluate import evaluate_model
@@ -30,6 +30,7 @@ from attractor.dsr.selection import (
     SELECTION_NAMES,
     BestModelSelector,
     check_selection_metric,
+    validation_key,
     validation_tail,
 )
 from attractor.errors import InputError
@@ -290,12 +291,9 @@ def _derive_from_data(
     """The training data smoothed as ``spec.denoise`` asks, and ``spec`` with its data-derived
     settings filled in (``denoise`` becomes the window used, or ``None``), read from the
     smoothed data; and name -> how each was derived (:mod:`attractor.dsr.adaptive`)."""
-    window, how = denoise_window(spec.denoise, data.train)
+    train, window, how = denoised(spec.denoise, data.train)
     if window is not None:
-        from attractor.data.denoise import savitzky_golay
-
-        data = dataclasses.replace(
-            data, train=[savitzky_golay(x, window).astype(x.dtype) for x in data.train])
+        data = dataclasses.replace(data, train=train)
     spec, derived = resolve_loop_settings(dataclasses.replace(spec, denoise=window), data.train,
                                           gradient=gradient)
     if how is not None:
@@ -332,7 +330,7 @@ def run(data: PreparedData, spec: RunSpec, **fit_options: Any) -> RunRecord:
             "attractor_version": __version__,
         }
     )
-    score = f"validation_{SELECTION_NAMES[fitted.spec.select_by]}"
+    score = validation_key(fitted.spec.select_by)
     if fitted.checks:
         metrics["validation_epochs"] = [e for e, _ in fitted.checks]
         metrics[score] = [s if math.isfinite(s) else None for _, s in fitted.checks]
@@ -373,11 +371,11 @@ def write_run(
     if plots and x_test is not None:
         from attractor.plot.dsr import write_dsr_plots
 
-        score = SELECTION_NAMES[record.spec.get("select_by", "d_stsp")]
+        metric = record.spec.get("select_by", "d_stsp")
         write_dsr_plots(
             out, record.model, x_test, losses=record.losses, dt=record.metadata.get("dt", 1.0),
             validation=(record.metrics.get("validation_epochs", []),
-                        record.metrics.get(f"validation_{score}", [])),
-            score_name=score,
+                        record.metrics.get(validation_key(metric), [])),
+            score_name=SELECTION_NAMES[metric],
         )
     return out

@@ -30,6 +30,11 @@ SELECTION_METRICS = {
 SELECTION_NAMES = {"d_stsp": "D_stsp", "d_h": "D_H"}
 
 
+def validation_key(metric: str) -> str:
+    """The ``metrics.json`` key of the validation scores of selection score ``metric``."""
+    return f"validation_{SELECTION_NAMES[metric]}"
+
+
 def check_selection_metric(name: str, flag: str | None = None) -> str:
     """``name`` if it is a selection score, else an :class:`InputError` naming the choices (and
     ``flag``, the option it came from, if given)."""
