@@ -131,6 +131,20 @@ def test_longer_runs_are_scored_on_their_last_rows() -> None:
     np.testing.assert_array_equal(shorter, default)
 
 
+def test_runs_from_given_rows_match_the_evenly_spaced_ones() -> None:
+    """``ends`` picks the start rows: the evenly spaced rows give the default runs, and a run
+    from row 300 alone is the second of those from rows (0, 300)."""
+    x = _circle(900) / 2
+    model = build_model(
+        make_config("alrnn", obs_dim=2, latent_dim=4, n_pwl=2), key=jax.random.PRNGKey(0)
+    )
+    default, _ = generate_runs(model, x, 3)
+    given, _ = generate_runs(model, x, 3, ends=np.array([0, 300, 600]))
+    np.testing.assert_array_equal(given, default)
+    single, _ = generate_runs(model, x, 1, ends=np.array([300]))
+    np.testing.assert_allclose(single[0], default[1], rtol=1e-6, atol=1e-6)
+
+
 def test_count_subregions_counts_codes() -> None:
     model = build_model(
         make_config("alrnn", obs_dim=1, latent_dim=3, n_pwl=2), key=jax.random.PRNGKey(0)

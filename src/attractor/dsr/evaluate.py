@@ -61,20 +61,26 @@ def _rollouts(model: Any, contexts: jax.Array, n_total: int) -> tuple[Any, jax.A
 
 
 def generate_runs(
-    model: Any, x_test: np.ndarray, n_runs: int, *, steps: int | None = None
+    model: Any,
+    x_test: np.ndarray,
+    n_runs: int,
+    *,
+    steps: int | None = None,
+    ends: np.ndarray | None = None,
 ) -> tuple[np.ndarray, Any]:
     """Protocol rollouts: ``(n_runs, T, N)`` observations and the matching states.
 
     Run ``k`` warms up on the context ending at test row ``k * T // n_runs`` (``k = 0``: the first
-    test point) and generates ``ceil(1.25 T)`` rows (``steps``, if given and longer), of which
-    the last ``T`` are kept.
+    test point), or at row ``ends[k]`` when ``ends`` is given, and generates ``ceil(1.25 T)`` rows
+    (``steps``, if given and longer), of which the last ``T`` are kept.
     """
     n_test = x_test.shape[0]
     n_total, n_drop = generation_window(n_test)
     if steps is not None and steps > n_total:
         n_total, n_drop = steps, steps - n_test
-    ends = (np.arange(n_runs) * (n_test // max(n_runs, 1))).astype(int)
-    contexts = jnp.asarray(contexts_at(model, x_test, ends), dtype=jnp.float32)
+    if ends is None:
+        ends = np.arange(n_runs) * (n_test // max(n_runs, 1))
+    contexts = jnp.asarray(contexts_at(model, x_test, np.asarray(ends, int)), dtype=jnp.float32)
     states, observed = _rollouts(model, contexts, int(n_total))
     kept = jax.tree_util.tree_map(lambda s: np.asarray(s[:, n_drop:]), states)
     return np.asarray(observed[:, n_drop:], np.float64), kept
