@@ -135,7 +135,7 @@ def test_seq_len_auto_is_derived_printed_and_saved(run_cli, tmp_path, capsys) ->
     out = tmp_path / "auto"
     tiny = [a if a != "50" else "auto" for a in TINY]  # --seq-len auto
     code, stdout, err = run_cli(["train", "--system", "rossler", "--model", "shplrnn", "--out",
-                                 str(out), "--json", *tiny], capsys)
+                                 str(out), "--json", "--batch-noise", "auto", *tiny], capsys)
     assert code == 0, err
     line = next(x for x in err.splitlines() if x.startswith("derived from the data"))
     n = int(line.split("--seq-len ")[1].split()[0])
@@ -147,6 +147,11 @@ def test_seq_len_auto_is_derived_printed_and_saved(run_cli, tmp_path, capsys) ->
     line = next(x for x in err.splitlines() if x.startswith("derived from the data: --denoise"))
     window = int(line.split("window ")[1].split()[0])
     assert run["denoise"] == window >= 7 and run["derived"]["denoise"].startswith("Savitzky")
+    # ... and --batch-noise auto puts back the noise it removed (5 % of the standardised data)
+    line = next(x for x in err.splitlines()
+                if x.startswith("derived from the data: --batch-noise"))
+    noise = float(line.split("--batch-noise ")[1].split()[0])
+    assert 0.045 < noise < 0.055 and run["train"]["noise_std"] == noise
 
 
 def test_seq_len_auto_out_of_range_is_refused_before_any_work(run_cli, tmp_path, capsys) -> None:

@@ -30,17 +30,22 @@ def _sine(n: int = 20_000, period: int = 100, noise: float = 0.0, seed: int = 0)
 
 
 @pytest.mark.parametrize("noise", [0.02, 0.05, 0.2])
-def test_batch_noise_is_the_observation_noise_of_the_data(noise: float) -> None:
-    value, how = automatic_batch_noise([_sine(noise=noise)])
+def test_batch_noise_is_the_observation_noise_the_denoising_removed(noise: float) -> None:
+    value, how = automatic_batch_noise([_sine(noise=noise)], 11)
     assert value == pytest.approx(noise, rel=0.05)
-    assert "second differences" in how
+    assert "second differences" in how and "denoising removed" in how
+
+
+def test_data_that_are_not_denoised_keep_their_own_noise_and_get_no_more() -> None:
+    value, how = automatic_batch_noise([_sine(noise=0.05)], None)
+    assert value == 0.0 and "not denoised" in how
 
 
 def test_clean_data_get_almost_no_batch_noise_and_the_longest_series_decides() -> None:
     # the estimator's floor, the signal's own curvature: ~(2 pi / P)^2 / sqrt(6) = 1.6e-3
-    assert automatic_batch_noise([_sine()])[0] < 3e-3
+    assert automatic_batch_noise([_sine()], 5)[0] < 3e-3
     short_noisy, long_clean = _sine(n=300, noise=0.3), _sine()
-    assert automatic_batch_noise([short_noisy, long_clean])[0] < 3e-3
+    assert automatic_batch_noise([short_noisy, long_clean], 5)[0] < 3e-3
 
 
 @pytest.mark.parametrize("rough", ["white noise", "henon map"])
@@ -52,7 +57,7 @@ def test_data_too_rough_to_separate_noise_from_signal_get_none_and_say_why(rough
 
         x = trajectory("henon", 5000)
         x = (x - x.mean(0)) / x.std(0)
-    value, how = automatic_batch_noise([x])
+    value, how = automatic_batch_noise([x], 5)
     assert value == 0.0
     assert f"< {MIN_SMOOTHNESS:g}" in how
 
@@ -73,8 +78,8 @@ def test_patience_is_half_of_the_epochs_in_whole_checks() -> None:
 
 def test_resolve_fills_in_only_what_is_auto_and_says_how() -> None:
     data = [_sine(noise=0.05)]
-    spec, notes = resolve_loop_settings(RunSpec(model="shplrnn", epochs=400, noise_std="auto"),
-                                        data)
+    spec, notes = resolve_loop_settings(RunSpec(model="shplrnn", epochs=400, noise_std="auto",
+                                                denoise=11), data)
     assert spec.noise_std == pytest.approx(0.05, rel=0.05) and spec.patience == 200
     assert set(notes) == {"batch_noise", "patience"}
     given = RunSpec(model="shplrnn", noise_std=0.1, patience=None)
@@ -158,7 +163,9 @@ def test_a_run_trains_on_smoothed_data_and_records_the_window() -> None:
     assert np.sqrt(np.mean((smoothed.train[0] - clean) ** 2)) < 0.5 * 0.05
     assert smoothed.train[0].dtype == np.float32
     assert smoothed.test is data.test and data.train[0] is not smoothed.train[0]  # test untouched
-    assert spec.noise_std < 0.5 * 0.05  # the batch noise is read from the smoothed data
+    # the batch noise puts back, as fresh perturbations, the noise the smoothing removed
+    assert spec.noise_std == pytest.approx(0.05, rel=0.05)
+    assert "denoising removed" in derived["batch_noise"]
     assert spec.resolved(2)["denoise"] == window
     assert "denoise" in derived_settings(data, RunSpec(denoise="auto"))
     _, off, derived = _derive_from_data(data, RunSpec(denoise=None), gradient=True)

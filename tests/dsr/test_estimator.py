@@ -62,6 +62,20 @@ def test_noisy_data_are_smoothed_before_fitting_unless_denoise_is_off(tmp_path) 
     assert DSR(denoise=9, **options).fit(noisy).denoise_window_ == 9
 
 
+def test_the_batch_noise_puts_back_the_noise_the_smoothing_removed(tmp_path) -> None:
+    noisy = _circle() + 0.1 * np.random.default_rng(0).standard_normal((3000, 2))
+    options = {"latent_dim": 2, "model_params": {"hidden_dim": 8}, "epochs": 1,
+               "objective_params": {"seq_len": 20}}
+    assert DSR(**options).fit(noisy).batch_noise_ == 0.0  # opt-in
+    est = DSR(noise_std="auto", **options).fit(noisy)
+    removed = np.mean(0.1 / noisy.std(axis=0))  # the noise in standardised units
+    assert est.batch_noise_ == pytest.approx(removed, rel=0.1)
+    est.save(tmp_path / "m")
+    assert DSR.load(tmp_path / "m").batch_noise_ == est.batch_noise_
+    assert DSR(denoise=None, noise_std="auto", **options).fit(noisy).batch_noise_ == 0.0
+    assert DSR(noise_std=0.02, **options).fit(noisy).batch_noise_ == 0.02
+
+
 def test_scikit_learn_protocol() -> None:
     est = DSR("alrnn", latent_dim=6, model_params={"n_pwl": 2}, epochs=3)
     params = est.get_params()

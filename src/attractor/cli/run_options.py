@@ -67,7 +67,8 @@ EPOCHS_OPTION = typer.Option("auto", "--epochs", help="Epochs of 50 updates, or 
     "model's recipe: 800; alrnn 2000).")
 BATCH_NOISE_OPTION = typer.Option("0", "--batch-noise", metavar="<float|auto>",
     help="Gaussian noise std added to each training batch (standardised units); auto: the "
-         "data's estimated observation noise (printed and saved with the run).")
+         "noise the denoising removed, estimated on the raw data, none when the data are not "
+         "denoised (printed and saved with the run).")
 DENOISE_OPTION = typer.Option(
     "auto", "--denoise", metavar="<off|auto|W>", help="Smooth the training data before training "
     "(Savitzky-Golay, cubic): W an odd window in samples; auto (the default): the window of "

@@ -4,24 +4,30 @@ A user who runs the defaults on a new system should not inherit settings tuned o
 These settings of a DSR run are derived from the data when the run starts, when ``"auto"``
 (each is printed by ``attractor train``, saved in ``config.json`` under ``run.derived`` and
 overridden by its flag); the denoising, the window and the patience are ``"auto"`` by default,
-the batch noise is opt-in (``--batch-noise auto``): as the default it made Thomas worse (seed 0,
-D_stsp 2.64 against 0.52 without it; BENCHMARKS.md, issue 11).
+the batch noise is opt-in (``--batch-noise auto``; why, below).
 
 - **window length** (``--seq-len``): 2.5 oscillation periods of the data
   (:func:`attractor.train.teacher_forcing.automatic_seq_len`; 202 samples on Lorenz-63 at
   ``dt = 0.01``, the GTF paper's 200). Set by the teacher-forcing objective itself.
-- **batch noise** (``--batch-noise``): the white observation-noise std of the standardised
-  training data, estimated from second differences
-  (:func:`attractor.data.timescales.noise_level`). Noise-free flows sampled finely get ~0.002
-  (the estimator's floor from the signal's own curvature); a recording with 5 % noise ~0.05, so
-  the model is trained against perturbations of the size it will meet (the AL-RNN and dendPLRNN
-  Lorenz-63 settings use 0.05 on 5 %-noise data). Second differences only separate noise from
-  signal when the signal is smooth at the sampling step: for data whose lag-1 autocorrelation is
-  below :data:`MIN_SMOOTHNESS` (maps, coarse sampling, noise) the noise cannot be told apart and
-  the batch noise is 0, with that reason. Closed-form fits (ridge) use no batch noise at all.
+- **batch noise** (``--batch-noise``): when the training series were denoised, the white
+  observation-noise std of the *raw* standardised training data, estimated from second
+  differences (:func:`attractor.data.timescales.noise_level`): the noise the smoothing took out
+  comes back as fresh Gaussian perturbations of every batch (0.05 on 5 %-noise data; the AL-RNN
+  and dendPLRNN Lorenz-63 settings use 0.05). Without denoising it is none: the data keep their
+  own noise (adding more made Thomas worse, D_stsp 2.64 against 0.52 on seed 0). Opt-in, because
+  on Lorenz-63 (15 seeds, BENCHMARKS.md, issue 11) it trades one failure for another: it rescues
+  the two seeds whose denoised models fell onto spurious attractors (D_stsp 0.55 / 0.57 -> 0.09 /
+  0.07), but the typical seed gets worse (seeds 0-4: median D_stsp 0.256 against 0.184), the
+  Lyapunov spectrum goes back to the over-contraction of noisy data (Σλ 3.1-3.6x the system's on
+  5 seeds, against 7.5 % off on the median without it: the errors-in-variables bias of
+  regressing on noisy inputs), and 2 of those 5 models still have a stable focus. Second
+  differences only separate noise from signal when the signal is smooth at the sampling step:
+  for data whose lag-1 autocorrelation is below :data:`MIN_SMOOTHNESS` (maps, coarse sampling,
+  noise) the noise cannot be told apart and the batch noise is 0, with that reason. Closed-form
+  fits (ridge) use no batch noise at all.
 - **denoising** (``--denoise``): the training series are smoothed by a Savitzky–Golay filter
   whose window minimises generalised cross-validation (:mod:`attractor.data.denoise`) before
-  anything else is read from them, so the batch noise is then estimated on the smoothed data.
+  anything else is read from them (the batch noise from the raw data, above).
   Observation noise makes teacher-forced models over-contract: on Lorenz-63 with 5 % noise and
   the other defaults, 5 seeds, Σλ is 4.3–7.3x the system's without it and 7.5 % off (median)
   with it. D_stsp is about the same either way (median of 15 seeds 0.137 with it, 0.134 without),
@@ -65,17 +71,21 @@ PATIENCE_FRACTION = 0.5
 MIN_PATIENCE_CHECKS = 10
 
 
-def automatic_batch_noise(series: Sequence[np.ndarray]) -> tuple[float, str]:
-    """Batch-noise std for ``noise_std="auto"`` from the longest standardised series, and how
-    (see the module docstring)."""
+def automatic_batch_noise(raw: Sequence[np.ndarray], window: int | None) -> tuple[float, str]:
+    """Batch-noise std for ``noise_std="auto"`` and how it was chosen: the white-noise std of the
+    longest *raw* standardised series when the training series were smoothed with ``window``,
+    none when they were not (see the module docstring)."""
     from attractor.data.timescales import noise_level
 
-    longest = np.asarray(max(series, key=len), np.float64)
+    if window is None:
+        return 0.0, "none: the training data are not denoised, so they keep their own noise"
+    longest = np.asarray(max(raw, key=len), np.float64)
     rough = _too_rough(longest)
     if rough:
         return 0.0, f"{rough}: none"
     noise = float(f"{noise_level(longest):.3g}")
-    return noise, "the data's white-noise std estimated from second differences, standardised units"
+    return noise, ("the white-noise std the denoising removed, estimated from second differences "
+                   "of the raw data, standardised units")
 
 
 def denoise_window(denoise: Any, series: Sequence[np.ndarray]) -> tuple[int | None, str | None]:
@@ -154,11 +164,13 @@ def check_patience(patience: Any, select_every: int | None) -> None:
 
 
 def resolve_loop_settings(
-    spec: Any, series: Sequence[np.ndarray], *, gradient: bool = True
+    spec: Any, raw: Sequence[np.ndarray], *, gradient: bool = True
 ) -> tuple[Any, dict[str, str]]:
-    """``spec`` (a :class:`~attractor.dsr.pipeline.RunSpec`) with its ``"auto"`` batch noise and
-    patience filled in, and name -> how each was derived (only the derived ones). With
-    ``gradient=False`` (a closed-form fit) neither applies: both are switched off silently."""
+    """``spec`` (a :class:`~attractor.dsr.pipeline.RunSpec` whose ``denoise`` is the window the
+    training series were smoothed with, or ``None``) with its ``"auto"`` batch noise and patience
+    filled in, and name -> how each was derived (only the derived ones). ``raw``: the training
+    series before smoothing. With ``gradient=False`` (a closed-form fit) neither applies: both
+    are switched off silently."""
     notes: dict[str, str] = {}
     changes: dict[str, Any] = {}
     check_patience(spec.patience, spec.select_every)
@@ -166,7 +178,7 @@ def resolve_loop_settings(
         return dataclasses.replace(spec, noise_std=0.0 if spec.noise_std == AUTO
                                    else spec.noise_std, patience=None), notes
     if spec.noise_std == AUTO:
-        changes["noise_std"], how = automatic_batch_noise(series)
+        changes["noise_std"], how = automatic_batch_noise(raw, spec.denoise)
         notes["batch_noise"] = f"{changes['noise_std']:g} ({how})"
     if spec.patience == AUTO:
         changes["patience"], how = automatic_patience(spec.max_epochs, spec.select_every)

@@ -15,6 +15,7 @@ needed). Learned state carries a trailing underscore (``model_``, ``standardizer
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
 import math
@@ -26,7 +27,7 @@ import numpy as np
 
 from attractor.data.io import validate_series
 from attractor.data.standardize import Standardizer
-from attractor.dsr.adaptive import denoised
+from attractor.dsr.adaptive import automatic_batch_noise, denoised
 from attractor.dsr.evaluate import evaluate_model
 from attractor.dsr.pipeline import AUTO, RunSpec
 from attractor.errors import InputError
@@ -50,7 +51,10 @@ class DSR:
         objective_params: its options (e.g. ``{"alpha": 0.2, "seq_len": 100}``).
         epochs, lr_start, lr_end: ``None``: the recipe's.
         grad_clip: a positive number, ``None`` (off) or ``"auto"`` (the recipe's).
-        batch_size, noise_std: training settings.
+        batch_size: windows per batch.
+        noise_std: std of the noise added to each training batch (standardised units);
+            ``"auto"``: the noise the denoising removed, none without denoising
+            (:mod:`attractor.dsr.adaptive`).
         denoise: smooth the training series before fitting: ``"auto"`` (the default: the
             Savitzky–Golay window of least cross-validation score, off when the data show no
             noise; :mod:`attractor.dsr.adaptive`), an odd window in samples, or ``None`` (off).
@@ -72,7 +76,7 @@ class DSR:
         lr_start: float | None = None,
         lr_end: float | None = None,
         grad_clip: float | None | str = AUTO,
-        noise_std: float = 0.0,
+        noise_std: float | str = 0.0,
         denoise: int | str | None = AUTO,
         dt: float = 1.0,
         seed: int = 0,
@@ -148,7 +152,12 @@ class DSR:
         series = [validate_series(x, name=f"X[{i}]") for i, x in enumerate(_as_list(X))]
         self.standardizer_ = Standardizer().fit(series)
         scaled = [self.standardizer_.transform(x).astype(np.float32) for x in series]
-        scaled, self.denoise_window_, _ = denoised(spec.denoise, scaled)
+        raw = scaled
+        scaled, self.denoise_window_, _ = denoised(spec.denoise, raw)
+        if spec.noise_std == AUTO:
+            noise, _ = automatic_batch_noise(raw, self.denoise_window_)
+            spec = dataclasses.replace(spec, noise_std=noise)
+        self.batch_noise_ = spec.noise_std
         n_obs = scaled[0].shape[1]
         model = build_model(spec.model_config(n_obs), key=jax.random.PRNGKey(self.seed))
         result = train(
@@ -213,6 +222,7 @@ class DSR:
             "dt": self.dt,
             "x0": np.asarray(self.x0_).tolist(),
             "denoise_window": self.denoise_window_,
+            "batch_noise": self.batch_noise_,
             ESTIMATOR_KEY: params,
         }
         return save_model(directory, self.model_, meta)
@@ -234,6 +244,7 @@ class DSR:
         est.x0_ = x0.reshape(-1, model.obs_dim)
         est.losses_ = []
         est.denoise_window_ = meta.get("denoise_window")
+        est.batch_noise_ = meta.get("batch_noise")
         est.n_features_in_ = model.obs_dim
         return est
 

@@ -59,8 +59,8 @@ class RunSpec:
         grad_clip: a positive number, ``None`` (no clipping) or ``"auto"`` (the recipe's).
         batch_size, batches_per_epoch: loop settings.
         noise_std: std of the Gaussian noise added to each training batch (standardised units);
-            ``"auto"``: the data's estimated observation noise (:mod:`attractor.dsr.adaptive`;
-            opt-in: as the default it made Thomas worse, see BENCHMARKS.md).
+            ``"auto"``: the noise the denoising removed, estimated on the raw data, and none
+            when the data are not denoised (:mod:`attractor.dsr.adaptive`; opt-in, see there).
         denoise: smooth the training series before training: ``"auto"`` (the default: the
             window of least cross-validation score, off when the data show no noise;
             :mod:`attractor.dsr.adaptive`), an odd Savitzky–Golay window in samples, or ``None``
@@ -290,11 +290,13 @@ def _derive_from_data(
 ) -> tuple[PreparedData, RunSpec, dict[str, str]]:
     """The training data smoothed as ``spec.denoise`` asks, and ``spec`` with its data-derived
     settings filled in (``denoise`` becomes the window used, or ``None``), read from the
-    smoothed data; and name -> how each was derived (:mod:`attractor.dsr.adaptive`)."""
-    train, window, how = denoised(spec.denoise, data.train)
+    smoothed data (the batch noise from the raw data); and name -> how each was derived
+    (:mod:`attractor.dsr.adaptive`)."""
+    raw = data.train
+    train, window, how = denoised(spec.denoise, raw)
     if window is not None:
         data = dataclasses.replace(data, train=train)
-    spec, derived = resolve_loop_settings(dataclasses.replace(spec, denoise=window), data.train,
+    spec, derived = resolve_loop_settings(dataclasses.replace(spec, denoise=window), raw,
                                           gradient=gradient)
     if how is not None:
         derived = {"denoise": how, **derived}
