@@ -16,8 +16,9 @@ the batch noise is opt-in (``--batch-noise auto``; why, below).
   and dendPLRNN Lorenz-63 settings use 0.05). Without denoising it is none: the data keep their
   own noise (adding more made Thomas worse, D_stsp 2.64 against 0.52 on seed 0). Opt-in, because
   on Lorenz-63 (15 seeds, BENCHMARKS.md, issue 11) it trades one failure for another: it rescues
-  the two seeds whose denoised models fell onto spurious attractors (D_stsp 0.55 / 0.57 -> 0.09 /
-  0.07), but the typical seed gets worse (seeds 0-4: median D_stsp 0.256 against 0.184), the
+  the two seeds whose denoised runs miss (a model with stable foci, a run whose later checkpoints
+  collapsed; D_stsp 0.55 / 0.57 -> 0.09 / 0.07), but the typical seed gets worse (seeds 0-4:
+  median D_stsp 0.256 against 0.184), the
   Lyapunov spectrum goes back to the over-contraction of noisy data (Σλ 3.1-3.6x the system's on
   5 seeds, against 7.5 % off on the median without it: the errors-in-variables bias of
   regressing on noisy inputs), and 2 of those 5 models still have a stable focus. Second
