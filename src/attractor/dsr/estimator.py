@@ -27,7 +27,7 @@ import numpy as np
 
 from attractor.data.io import validate_series
 from attractor.data.standardize import Standardizer
-from attractor.dsr.adaptive import automatic_batch_noise, denoised
+from attractor.dsr.adaptive import denoised, resolve_loop_settings
 from attractor.dsr.evaluate import evaluate_model
 from attractor.dsr.pipeline import AUTO, RunSpec
 from attractor.errors import InputError
@@ -35,6 +35,7 @@ from attractor.models.generate import check_length, checked_forecast, checked_si
 from attractor.models.io import load_model, save_model
 from attractor.models.registry import build_model
 from attractor.train.loop import train
+from attractor.train.objective import ClosedFormObjective
 
 ESTIMATOR_KEY = "estimator"
 
@@ -154,16 +155,17 @@ class DSR:
         scaled = [self.standardizer_.transform(x).astype(np.float32) for x in series]
         raw = scaled
         scaled, self.denoise_window_, _ = denoised(spec.denoise, raw)
-        if spec.noise_std == AUTO:
-            noise, _ = automatic_batch_noise(raw, self.denoise_window_)
-            spec = dataclasses.replace(spec, noise_std=noise)
+        objective = spec.make_objective()
+        spec, _ = resolve_loop_settings(
+            dataclasses.replace(spec, denoise=self.denoise_window_), raw,
+            gradient=not isinstance(objective, ClosedFormObjective))
         self.batch_noise_ = spec.noise_std
         n_obs = scaled[0].shape[1]
         model = build_model(spec.model_config(n_obs), key=jax.random.PRNGKey(self.seed))
         result = train(
             model,
             scaled,
-            spec.make_objective(),
+            objective,
             config=spec.train_config(),
             key=jax.random.PRNGKey(self.seed + 1),
             progress=self.progress,
