@@ -69,6 +69,12 @@ def main() -> None:
         embedding = json.loads((out / "config.json").read_text())["metadata"].get("embedding")
         if embedding:
             shown += f"  embedding m={embedding['m']} tau={embedding['tau']}"
+        attempts = metrics.get("attempts") or []
+        if len(attempts) > 1:  # a failed first training was trained again (--retries)
+            kept = next(a["attempt"] for a in attempts if a["kept"])
+            shown += f"  attempts {len(attempts)} (kept {kept})"
+        if metrics.get("settled_probes"):
+            shown += f"  settled probes {metrics['settled_probes']} of {metrics['n_probes']}"
         print(f"seed {seed}: {shown}  wall {wall:.0f} s", flush=True)
     print("command: attractor train " + " ".join(train_args) + " --seed S --out DIR --json")
     for key in (*KEYS, "wall_seconds"):

@@ -398,6 +398,12 @@ CASES = [
       match="--select-by must be d_stsp or d_h, got 'd_stps'"),  # fmt: skip
     C("train-select-steps-zero", "train --system lorenz63 --select-steps 0 --out r",
       match="--select-steps must be 'auto' or a positive integer"),  # fmt: skip
+    C("train-select-probes-word", "train --system lorenz63 --select-probes many --out r",
+      match="--select-probes must be off or a positive integer, got 'many'"),  # fmt: skip
+    C("train-select-probes-negative", "train --system lorenz63 --select-probes -3 --out r",
+      match="--select-probes must be off or a positive integer"),  # fmt: skip
+    C("train-retries-negative", "train --system lorenz63 --retries -1 --out r",
+      match="--retries must be"),  # fmt: skip
     C("train-patience-zero", "train --system lorenz63 --patience 0 --out r",
       match="--patience must be auto, off or a positive integer"),  # fmt: skip
     C("train-patience-word", "train --system lorenz63 --patience later --out r",

@@ -183,3 +183,25 @@ def test_select_by_d_h_is_recorded_under_its_own_name(run_cli, tmp_path, capsys)
     assert config["metadata"]["run"]["select_by"] == "d_h"
     assert config["metadata"]["run"]["select_steps"] == 3000
     assert (out / "loss.png").is_file()
+
+
+def test_select_probes_are_opt_in_and_the_eval_always_probes(run_cli, tmp_path, capsys) -> None:
+    from attractor.dsr.probes import BASIN_PROBES
+
+    for flag, expected in ((None, 0), ("off", 0), ("8", 8)):
+        out = tmp_path / f"run-{flag}"
+        extra = [] if flag is None else ["--select-probes", flag]
+        code, _, err = run_cli(["train", "--system", "lorenz63", "--select-every", "1", *extra,
+                                "--out", str(out), "--json", *TINY], capsys)
+        assert code == 0, err
+        config = json.loads((out / "config.json").read_text())
+        assert config["metadata"]["run"]["select_probes"] == expected
+        metrics = json.loads((out / "metrics.json").read_text())
+        # the evaluation always probes the test data; selection records what it passed over
+        assert metrics["n_probes"] == BASIN_PROBES
+        assert 0 <= metrics["settled_probes"] <= BASIN_PROBES
+        settled = metrics["validation_settled_probes"]
+        assert len(settled) == len(metrics["validation_epochs"])
+        assert all(0 <= n <= expected for n in settled)
+        assert metrics["attempts"][0]["attempt"] == 0
+        assert sum(a["kept"] for a in metrics["attempts"]) == 1

@@ -108,11 +108,11 @@ def test_an_unresolved_auto_noise_cannot_reach_the_loop() -> None:
 def test_the_selector_stops_exactly_when_the_patience_runs_out(monkeypatch) -> None:
     scores = {1: 5.0, 2: 4.0, 3: 4.5, 4: 4.2, 5: 4.1, 6: 3.0}
     monkeypatch.setattr(BestModelSelector, "score", lambda self, epoch: scores[epoch])
-    selector = BestModelSelector(np.zeros((10, 2)), every=1, patience=3)
+    selector = BestModelSelector(np.zeros((10, 2)), every=1, patience=3, probes=0)
     stops = [selector(epoch, epoch, loss=0.0) for epoch in range(1, 6)]
     assert stops == [False, False, False, False, True]  # best at 2; 5 - 2 = 3 epochs without
     assert selector.best_epoch == 2
-    patient = BestModelSelector(np.zeros((10, 2)), every=1)  # no patience: never stops
+    patient = BestModelSelector(np.zeros((10, 2)), every=1, probes=0)  # no patience: never stops
     assert not any(patient(epoch, epoch, loss=0.0) for epoch in range(1, 7))
     assert patient.best_epoch == 6
 

@@ -35,3 +35,12 @@ def test_the_loss_figure_marks_the_selected_check() -> None:
     ax = plot_losses([3.0, 2.0, 1.0, 0.5], validation=([2, 4], [0.4, None]))
     labels = [line.get_label() for other in ax.figure.axes for line in other.get_lines()]
     assert "validation D_stsp" in labels and "selected (epoch 2)" in labels
+
+
+def test_the_loss_figure_marks_a_selection_the_probes_moved() -> None:
+    """The lowest check (epoch 3) had a spurious attractor: the selected one is epoch 2."""
+    ax = plot_losses([3.0, 2.0, 1.0], validation=([1, 2, 3], [0.9, 0.5, 0.3]), selected=2,
+                     rejected=[3])
+    lines = {line.get_label(): line for other in ax.figure.axes for line in other.get_lines()}
+    assert "selected (epoch 2)" in lines
+    assert list(lines["spurious attractor (basin probes)"].get_xdata()) == [3]

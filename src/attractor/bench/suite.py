@@ -85,8 +85,8 @@ FORECAST_METRICS = (
 )  # fmt: skip
 DSR_METRICS = (
     "D_stsp", "D_H", "PE", "lambda_max", "lambda_max_error", "lambda_max_relative_error",
-    "lambda_max_system", "n_warnings", "D_stsp_starts_median", "D_H_starts_median",
-    "train_seconds",
+    "lambda_max_system", "n_warnings", "settled_probes", "attempts",
+    "D_stsp_starts_median", "D_H_starts_median", "train_seconds",
 )  # fmt: skip
 
 #: System groups a suite may name. ``@native_flows``: attractor's native chaotic flows with a known

@@ -20,8 +20,11 @@ the horizon, the library version — gives a new id.
   against the test series, both in standardised units);
 - ``dsr`` protocol: :func:`~attractor.dsr.pipeline.run` (the GTF protocol), plus
   ``lambda_max_error`` = |λ_max(model) − λ₁(system)|, ``lambda_max_relative_error`` (the same
-  over λ₁), ``lambda_max_system`` (λ₁, the system's reference) and ``n_warnings`` (failed-run
-  diagnoses of :mod:`attractor.dsr.diagnostics`).
+  over λ₁), ``lambda_max_system`` (λ₁, the system's reference), ``n_warnings`` (failed-run
+  diagnoses of :mod:`attractor.dsr.diagnostics`), ``settled_probes`` (basin probes of the test
+  data that ended on a fixed point or small cycle, of 64: :mod:`attractor.dsr.probes`) and
+  ``attempts`` (trainings of the run: more than one when a failed run was trained again,
+  :func:`~attractor.dsr.pipeline.fit`).
 
 A metric that cannot be computed (a diverged forecast, an unknown Lyapunov exponent) is ``None``.
 """
@@ -257,6 +260,8 @@ def _dsr(data: Any, spec: Any, p: dict[str, Any]) -> tuple[dict[str, Any], dict[
         else None
     metrics["lambda_max_system"] = true
     metrics["n_warnings"] = len(m.get("warnings") or [])
+    metrics["settled_probes"] = m.get("settled_probes")
+    metrics["attempts"] = len(m.get("attempts") or [None])
     metrics["train_seconds"] = record.timings["train_seconds"]
     return metrics, dict(record.timings)
 

@@ -61,6 +61,8 @@ def forecast_command(
     select_every: str = o.SELECT_EVERY_OPTION,
     select_by: str = o.SELECT_BY_OPTION,
     select_steps: str = o.SELECT_STEPS_OPTION,
+    select_probes: str = o.SELECT_PROBES_OPTION,
+    retries: int = o.RETRIES_OPTION,
     patience: str = o.PATIENCE_OPTION,
     context: str = typer.Option("auto", "--context", help="Context rows the model warms up on "
                                 "before each forecast, or auto (the model's context length)."),

@@ -115,6 +115,18 @@ SELECT_STEPS_OPTION = typer.Option(
     "--select-every (its last rows, as many as the validation tail has, are scored); auto: 1.25 "
     "x the validation tail. Longer runs catch models that leave the data's attractor late."
 )
+SELECT_PROBES_OPTION = typer.Option(
+    "off", "--select-probes", metavar="<int|off>", help="Basin probes of --select-every "
+    "(opt-in; e.g. 64): free runs from N points of the validation tail; a checkpoint whose runs "
+    "settle on a fixed point or a small cycle (a spurious attractor beside the data's) has its "
+    "score raised by their share. off: none."
+)
+RETRIES_OPTION = typer.Option(
+    0, "--retries", help="Train again from another initialisation, up to N times, when the "
+    "selection says the run failed (nothing ran stably; with --select-probes also: every "
+    "checkpoint had a spurious attractor, or training ended in one for good); the best attempt "
+    "is kept and metrics.json lists them all. 0: never."
+)
 PATIENCE_OPTION = typer.Option(
     "auto", "--patience", metavar="<int|auto|off>", help="Stop when the validation score of "
     "--select-every has not improved for N epochs; auto: half of --epochs (at least 10 "
@@ -127,7 +139,7 @@ def run_spec_and_data(*, system, data, test_data, dt, model, settings, latent, h
                       epochs, batch_noise, grad_clip, batch_size, lr, lr_end, n_train, n_test,
                       noise, seed, select_every, patience="auto", embed=None, observe=None,
                       time_parallel=False, denoise="auto", select_by="d_stsp",
-                      select_steps="auto") -> tuple[Any, Any]:
+                      select_steps="auto", select_probes="off", retries=0) -> tuple[Any, Any]:
     """Validate the shared options; returns ``(RunSpec, PreparedData)``."""
     from attractor.models.registry import get_spec
 
@@ -139,7 +151,8 @@ def run_spec_and_data(*, system, data, test_data, dt, model, settings, latent, h
         spec_entry.name, hyper, objective, objective_settings or [], alpha=alpha, tau=tau,
         seq_len=seq_len, epochs=epochs, grad_clip=grad_clip, batch_size=batch_size, lr=lr,
         lr_end=lr_end, batch_noise=batch_noise, seed=seed, select_every=select_every,
-        select_by=select_by, select_steps=select_steps, patience=patience,
+        select_by=select_by, select_steps=select_steps, select_probes=select_probes,
+        retries=retries, patience=patience,
         time_parallel=time_parallel, denoise=denoise,
     )
     objective = run_spec.make_objective()  # validates the objective options
@@ -185,7 +198,8 @@ def _model_settings(spec: Any, pairs: list[str], shortcuts: dict[str, Any]) -> d
 
 def _run_spec(model: str, hyper: dict, objective: str | None, objective_pairs: list[str], *,
               alpha, tau, seq_len, epochs, grad_clip, batch_size, lr, lr_end, batch_noise, seed,
-              select_every, select_by="d_stsp", select_steps="auto", patience="auto",
+              select_every, select_by="d_stsp", select_steps="auto", select_probes="off",
+              retries=0, patience="auto",
               time_parallel=False, denoise="auto") -> Any:
     from attractor.cli.params import parse_objective_settings
     from attractor.dsr.adaptive import check_patience
@@ -242,10 +256,23 @@ def _run_spec(model: str, hyper: dict, objective: str | None, objective_pairs: l
         select_every=select,
         select_by=check_selection_metric(select_by.lower(), flag="--select-by"),
         select_steps=v.auto_or_positive_int(select_steps, "--select-steps"),
+        select_probes=_select_probes(select_probes),
+        retries=v.non_negative_int(retries, "--retries"),
         patience=patience,
         time_parallel=time_parallel,
         denoise=denoise,
     )
+
+
+def _select_probes(text: Any) -> int:
+    """``--select-probes``: off (or 0) -> 0, else a positive number of probes."""
+    if str(text).strip().lower() in ("off", "0"):
+        return 0
+    try:
+        return v.positive_int(int(text), "--select-probes")
+    except (ValueError, InputError):
+        raise InputError(f"--select-probes must be off or a positive integer, got "
+                         f"{text!r}") from None
 
 
 def _denoise_setting(text: Any) -> int | str | None:
@@ -398,6 +425,6 @@ def _same_file(a: Path, b: Path) -> bool:
 SHARED = frozenset(
     "system data test_data dt model settings latent hidden pwl bases observation objective "
     "objective_settings alpha tau seq_len epochs batch_noise grad_clip batch_size lr lr_end "
-    "n_train n_test noise seed select_every select_by select_steps patience embed observe "
-    "denoise".split()
+    "n_train n_test noise seed select_every select_by select_steps select_probes retries patience "
+    "embed observe denoise".split()
 )

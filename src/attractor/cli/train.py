@@ -56,6 +56,8 @@ def train_command(
     select_every: str = o.SELECT_EVERY_OPTION,
     select_by: str = o.SELECT_BY_OPTION,
     select_steps: str = o.SELECT_STEPS_OPTION,
+    select_probes: str = o.SELECT_PROBES_OPTION,
+    retries: int = o.RETRIES_OPTION,
     patience: str = o.PATIENCE_OPTION,
     time_parallel: bool = o.TIME_PARALLEL_OPTION,
     checkpoint_every: int = typer.Option(50, "--checkpoint-every", help="Epochs between "
@@ -121,7 +123,8 @@ def run_fingerprint(prepared: Any, run_spec: Any) -> dict[str, Any]:
         spec.pop(free, None)
     # runs checkpointed before these settings existed stay resumable at the values they had
     # then (denoising was off; a resume with the default --denoise auto is refused)
-    for setting, default in (("denoise", None), ("select_by", "d_stsp"), ("select_steps", None)):
+    for setting, default in (("denoise", None), ("select_by", "d_stsp"), ("select_steps", None),
+                             ("select_probes", 0), ("retries", 0)):
         if spec[setting] == default:
             spec.pop(setting)
     current = {

@@ -25,6 +25,9 @@ The checks (thresholds are the module constants below):
   attractor is missing (a Moore–Spiegel model that keeps one of the flow's two orientations: 39–48 %
   of the data unvisited; faithful Lorenz-63 and Lorenz-96 models leave 0–0.2 %). Reported only
   for runs that none of the checks above explains;
+- **spurious attractor**: some, not all, of the basin probes (short free runs from many points
+  of the test series, :mod:`attractor.dsr.probes`) settle on a fixed point or a small cycle —
+  a second attractor that the protocol's few starts may miss;
 - **fixed point / cycle while the data are chaotic**: ``lambda_max <= LAMBDA_TOLERANCE`` (per time
   unit) while the data's spectrum is broad (normalised spectral entropy of a Welch estimate above
   ``BROAD_SPECTRUM``; a sine gives ~0.14, Lorenz-63 0.46, Rössler 0.37, Thomas 0.50).
@@ -64,7 +67,9 @@ WELCH_SEGMENT = 1024
 
 _COLLAPSE_FLAGS = ("--epochs (train longer)", "--forcing agtf or a smaller --alpha",
                    "--hidden (a wider model)", "--seed (another initialisation)")
-_SPURIOUS_FLAGS = ("--batch-noise auto (train against perturbations)",
+_SPURIOUS_FLAGS = ("--select-probes 64 --retries 1 (select against spurious attractors; train "
+                   "again if every checkpoint has one)",
+                   "--batch-noise auto (train against perturbations)",
                    "--select-every (validate more often)", "--hidden (a wider model)",
                    "--seed (another initialisation)")
 _DIVERGENCE_FLAGS = ("--set bounded=true (clipped shPLRNN / dendPLRNN: orbits cannot diverge)",
@@ -149,10 +154,12 @@ def coverage_scorer(x: np.ndarray, bins: int = COVERAGE_BINS) -> Callable[[np.nd
 
 
 def diagnose(
-    x_test: np.ndarray, generated: Sequence[np.ndarray], lambda_max: float | None
+    x_test: np.ndarray, generated: Sequence[np.ndarray], lambda_max: float | None, *,
+    settled: tuple[int, int] = (0, 0),
 ) -> list[RunWarning]:
     """Warnings for the generated protocol runs ``(T, N)`` against the test series ``(T, N)``
-    (both standardised) and the model's largest Lyapunov exponent (per time unit)."""
+    (both standardised), the model's largest Lyapunov exponent (per time unit) and ``settled``:
+    ``(k, n)``, ``k`` of ``n`` basin probes settled (:mod:`attractor.dsr.probes`)."""
     x = np.asarray(x_test, np.float64)
     runs = [np.asarray(r, np.float64) for r in generated]
     warnings: list[RunWarning] = []
@@ -219,6 +226,17 @@ def diagnose(
             "estimate, which runs far longer than the protocol runs.",
             "the model has an unbounded direction that a long free run finds",
             _DIVERGENCE_FLAGS,
+        ))
+    if 0 < settled[0] < settled[1]:  # all settled: a collapse, which the checks above report
+        warnings.append(RunWarning(
+            "spurious_attractor",
+            f"{settled[0]} of {settled[1]} short free runs from points spread along the test "
+            f"data settle on a fixed point or a small cycle; the others stay on the data's "
+            f"attractor.",
+            "the model is multistable: beside the data's attractor it has a spurious one "
+            "(e.g. a fixed point that should be unstable but became stable), and runs started "
+            "in its basin end there",
+            _SPURIOUS_FLAGS,
         ))
     breadth = spectral_entropy(x)
     non_chaotic = lambda_max is not None and lambda_max <= LAMBDA_TOLERANCE  # -inf included

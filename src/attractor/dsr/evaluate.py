@@ -32,6 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from attractor.dsr.diagnostics import diagnose, null_reasons
+from attractor.dsr.probes import BASIN_PROBES, count_settled, probe_lengths, probe_starts
 from attractor.errors import DivergenceError
 from attractor.metrics.geometry import (
     GMM_MAX_POINTS,
@@ -80,10 +81,33 @@ def generate_runs(
         n_total, n_drop = steps, steps - n_test
     if ends is None:
         ends = np.arange(n_runs) * (n_test // max(n_runs, 1))
-    contexts = jnp.asarray(contexts_at(model, x_test, np.asarray(ends, int)), dtype=jnp.float32)
-    states, observed = _rollouts(model, contexts, int(n_total))
+    states, observed = _runs_from(model, x_test, ends, n_total)
     kept = jax.tree_util.tree_map(lambda s: np.asarray(s[:, n_drop:]), states)
     return np.asarray(observed[:, n_drop:], np.float64), kept
+
+
+def free_runs(model: Any, x: np.ndarray, ends: np.ndarray, steps: int) -> np.ndarray:
+    """Observations ``(K, steps, N)`` of free runs from the contexts ending at rows ``ends`` of
+    ``x``."""
+    return np.asarray(_runs_from(model, x, ends, steps)[1], np.float64)
+
+
+def _runs_from(model: Any, x: np.ndarray, ends: np.ndarray, steps: int) -> tuple[Any, jax.Array]:
+    contexts = jnp.asarray(contexts_at(model, x, np.asarray(ends, int)), dtype=jnp.float32)
+    return _rollouts(model, contexts, int(steps))
+
+
+def probe_runs(model: Any, series: np.ndarray, n: int) -> np.ndarray:
+    """Basin probes ``(n, steps, N)``: free runs from ``n`` evenly spaced rows of ``series``
+    (:mod:`attractor.dsr.probes`)."""
+    steps, _ = probe_lengths(len(series))
+    return free_runs(model, series, probe_starts(len(series), n, int(model.context_length)), steps)
+
+
+def settled_probes(model: Any, series: np.ndarray, n: int = BASIN_PROBES) -> int:
+    """How many of ``n`` basin probes from ``series`` ``(T, N)`` end settled on a fixed point or
+    a small cycle, or diverge (:mod:`attractor.dsr.probes`); 0 for ``n = 0``."""
+    return count_settled(probe_runs(model, series, n), series) if n > 0 else 0
 
 
 def count_subregions(model: PiecewiseLinear, latents: np.ndarray) -> int:
@@ -161,6 +185,7 @@ def evaluate_model(
     pe_steps: int = 20,
     lyapunov_steps: int = 100_000,
     lyapunov_transient: int = 10_000,
+    probes: int = BASIN_PROBES,
 ) -> dict[str, Any]:
     """DSR metrics of ``model`` on the (standardised) test series ``x_test`` ``(T, N)``.
 
@@ -173,6 +198,9 @@ def evaluate_model(
     null has a ``"<name>_reason"`` next to it, and ``"warnings"`` lists what
     :func:`~attractor.dsr.diagnostics.diagnose` found (collapse, divergence, orbits leaving the
     data range), each a dict with ``code``, ``message``, ``cause`` and ``try`` (flags).
+    ``settled_probes`` of ``n_probes`` basin probes (short free runs from points spread along
+    the test series, :func:`settled_probes`) ended on a fixed point or a small cycle: a spurious
+    attractor that the ``n_runs`` protocol starts may miss.
     """
     x_test = np.asarray(x_test, dtype=np.float64)
     observed, states = generate_runs(model, x_test, n_runs)
@@ -208,7 +236,9 @@ def evaluate_model(
         n_pwl = getattr(model.config, "n_pwl", None)
         if n_pwl is not None:
             metrics["max_subregions"] = 2**n_pwl
-    warnings = diagnose(x_test, list(observed), lam)
+    settled = settled_probes(model, x_test, probes)
+    metrics.update(settled_probes=settled, n_probes=probes)
+    warnings = diagnose(x_test, list(observed), lam, settled=(settled, probes))
     metrics = {k: _clean(v) for k, v in metrics.items()}
     metrics = null_reasons(metrics, _reasons(observed, x_test, model, pe_steps, lam))
     metrics["warnings"] = [w.to_dict() for w in warnings]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -22,175 +23,29 @@ from typing import Any
 import jax
 
 from attractor import __version__
-from attractor.dsr.adaptive import AUTO, check_patience, denoised, resolve_loop_settings
+from attractor.dsr.adaptive import denoised, resolve_loop_settings
 from attractor.dsr.data import PreparedData
 from attractor.dsr.diagnostics import null_reasons
 from attractor.dsr.evaluate import evaluate_model
 from attractor.dsr.selection import (
     SELECTION_NAMES,
     BestModelSelector,
-    check_selection_metric,
     validation_key,
     validation_tail,
 )
-from attractor.errors import InputError
+from attractor.dsr.spec import AUTO, TEACHER_FORCING, RunSpec
 from attractor.models.io import save_model
-from attractor.models.registry import build_model, get_spec, make_config
-from attractor.train.loop import TrainConfig, TrainResult, train
-from attractor.train.objective import ClosedFormObjective, Objective, make_objective
+from attractor.models.registry import build_model
+from attractor.train.loop import TrainResult, train
+from attractor.train.objective import ClosedFormObjective, Objective
+
+# RunSpec and its constants live in attractor.dsr.spec; they are imported from here too
+__all__ = ["AUTO", "TEACHER_FORCING", "FitResult", "RunRecord", "RunSpec", "derived_settings",
+           "fit", "run", "write_run"]
+
+log = logging.getLogger(__name__)
 
 METRICS_FILE = "metrics.json"
-
-#: The objectives whose forced rollout a rollout strategy (e.g. time-parallel) computes.
-TEACHER_FORCING = ("gtf", "agtf", "stf", "onestep")
-
-
-@dataclasses.dataclass(frozen=True)
-class RunSpec:
-    """Everything that decides a run besides the data. ``None`` / ``"auto"`` = the model's recipe.
-
-    Attributes:
-        model: registered model name.
-        hyperparameters: model hyperparameters beyond the recipe's defaults.
-        objective: training objective name (``gtf``, ``agtf``, ``stf``, ``onestep``, ``freerun``,
-            ``ridge``); ``None``: the recipe's.
-        objective_options: keyword arguments of the objective (e.g. ``{"alpha": 0.2}``).
-        epochs, lr_start, lr_end: ``None``: the recipe's.
-        grad_clip: a positive number, ``None`` (no clipping) or ``"auto"`` (the recipe's).
-        batch_size, batches_per_epoch: loop settings.
-        noise_std: std of the Gaussian noise added to each training batch (standardised units);
-            ``"auto"``: the noise the denoising removed, estimated on the raw data, and none
-            when the data are not denoised (:mod:`attractor.dsr.adaptive`; opt-in, see there).
-        denoise: smooth the training series before training: ``"auto"`` (the default: the
-            window of least cross-validation score, off when the data show no noise;
-            :mod:`attractor.dsr.adaptive`), an odd Savitzky–Golay window in samples, or ``None``
-            (off; ``"off"`` is read as ``None``, as a suite file has no null). The test series
-            are never smoothed.
-        seed: seeds the initialisation and the training batches.
-        select_every: keep the best model by its validation score, checked every this many
-            epochs; ``None`` keeps the last model.
-        select_by: that score: ``"d_stsp"`` or ``"d_h"``
-            (:data:`~attractor.dsr.selection.SELECTION_METRICS`).
-        select_steps: length of each validation free run (its last rows, as many as the
-            validation series has, are scored); ``None``: 1.25 x the validation length.
-        patience: stop when that validation score has not improved for this many epochs;
-            ``"auto"``: half of the epochs (:mod:`attractor.dsr.adaptive`); ``None``: run
-            every epoch.
-        n_eval_runs: start points of the evaluation protocol.
-        checkpoint_every: epochs between checkpoints (when a checkpoint directory is given).
-        time_parallel: compute the teacher-forced rollout by parallel Newton over time
-            (:class:`~attractor.train.time_parallel.TimeParallel`; teacher-forcing objectives and
-            models with a Jacobian only).
-    """
-
-    model: str = "shplrnn"
-    hyperparameters: dict[str, Any] = dataclasses.field(default_factory=dict)
-    objective: str | None = None
-    objective_options: dict[str, Any] = dataclasses.field(default_factory=dict)
-    epochs: int | None = None
-    lr_start: float | None = None
-    lr_end: float | None = None
-    grad_clip: float | None | str = AUTO
-    batch_size: int = 16
-    batches_per_epoch: int = 50
-    noise_std: float | str = 0.0
-    denoise: int | str | None = AUTO
-    seed: int = 0
-    select_every: int | None = 10
-    select_by: str = "d_stsp"
-    select_steps: int | None = None
-    patience: int | None | str = AUTO
-    n_eval_runs: int = 5
-    checkpoint_every: int = 50
-    time_parallel: bool = False
-
-    def __post_init__(self) -> None:
-        if self.denoise == "off":  # the CLI's and a suite file's word for None
-            object.__setattr__(self, "denoise", None)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RunSpec:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise InputError(f"run spec: unknown setting(s) {', '.join(unknown)}")
-        return cls(**data)
-
-    # ------------------------------------------------------------------ resolution
-    def model_config(self, obs_dim: int) -> Any:
-        return make_config(self.model, obs_dim=obs_dim, **self.hyperparameters)
-
-    def make_objective(self) -> Objective:
-        recipe = get_spec(self.model).recipe
-        name = self.objective or recipe.objective
-        options = dict(recipe.objective_options) if name == recipe.objective else {}
-        options.update(self.objective_options)
-        if name in TEACHER_FORCING:
-            options.setdefault("seq_len", AUTO)  # 2.5 periods of the data (dsr.adaptive)
-        if self.time_parallel:
-            if name not in TEACHER_FORCING:
-                raise InputError(f"--time-parallel applies to the teacher-forcing objectives "
-                                 f"({', '.join(TEACHER_FORCING)}), not {name}")
-            from attractor.train.time_parallel import TimeParallel
-
-            options["rollout"] = TimeParallel()
-        return make_objective(name, **options)
-
-    @property
-    def max_epochs(self) -> int:
-        """The epochs to run (the recipe's unless given); ``patience`` may stop earlier."""
-        return get_spec(self.model).recipe.epochs if self.epochs is None else self.epochs
-
-    def train_config(self) -> TrainConfig:
-        """The loop settings; ``noise_std="auto"`` must be resolved first
-        (:func:`attractor.dsr.adaptive.resolve_loop_settings`)."""
-        recipe = get_spec(self.model).recipe
-        if self.noise_std == AUTO:
-            raise InputError("noise_std 'auto' is set from the data first "
-                             "(attractor.dsr.adaptive.resolve_loop_settings)")
-        return TrainConfig(
-            epochs=self.max_epochs,
-            batches_per_epoch=self.batches_per_epoch,
-            batch_size=self.batch_size,
-            lr_start=recipe.lr_start if self.lr_start is None else self.lr_start,
-            lr_end=recipe.lr_end if self.lr_end is None else self.lr_end,
-            noise_std=self.noise_std,
-            grad_clip=recipe.grad_clip if self.grad_clip == AUTO else self.grad_clip,
-            checkpoint_every=self.checkpoint_every,
-        )
-
-    def check_loop_settings(self) -> None:
-        """Validate the loop settings before any data exist (``"auto"`` ones pass: the data
-        decide them when the run starts)."""
-        check_patience(self.patience, self.select_every)
-        check_selection_metric(self.select_by)
-        if self.select_steps is not None and not (isinstance(self.select_steps, int)
-                                                  and self.select_steps > 0):
-            raise InputError(f"select_steps must be a positive integer, got "
-                             f"{self.select_steps!r}")
-        if self.denoise not in (None, AUTO):
-            from attractor.data.denoise import check_window
-
-            check_window(self.denoise)
-        noise = 0.0 if self.noise_std == AUTO else self.noise_std
-        dataclasses.replace(self, noise_std=noise).train_config()
-
-    def resolved(self, obs_dim: int) -> dict[str, Any]:
-        """Every effective setting (recipe defaults filled in), JSON-ready."""
-        return {
-            "model": self.model_config(obs_dim).to_dict(),
-            "objective": self.make_objective().describe(),
-            "train": self.train_config().to_dict(),
-            "seed": self.seed,
-            "select_every": self.select_every,
-            "select_by": self.select_by,
-            "select_steps": self.select_steps,
-            "patience": self.patience,
-            "denoise": self.denoise,
-        }
 
 
 @dataclasses.dataclass
@@ -228,6 +83,14 @@ class FitResult:
     derived: dict[str, str]
     #: ``(epoch, validation score)`` of every best-model check (``inf``: a free run diverged)
     checks: list[tuple[int, float]] = dataclasses.field(default_factory=list)
+    #: ``(epoch, settled basin probes)`` of every best-model check
+    settled: list[tuple[int, int]] = dataclasses.field(default_factory=list)
+    #: settled basin probes of the selected model (0 unless every check had some)
+    selected_settled: int = 0
+    #: one dict per training attempt (see :func:`fit`): ``attempt``, ``selected_epoch``,
+    #: ``score`` (validation), ``settled_probes``, ``failure`` (why it was not trusted, or
+    #: ``None``), ``seconds`` and ``kept``
+    attempts: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
 
 def fit(
@@ -239,17 +102,60 @@ def fit(
     progress: bool = False,
     callback: Callable[..., Any] | None = None,
 ) -> FitResult:
-    """Build the model of ``spec`` and train it on ``data.train`` (see the module docstring)."""
-    obs_dim = data.train[0].shape[1]
-    model = build_model(spec.model_config(obs_dim), key=jax.random.PRNGKey(spec.seed))
+    """Build the model of ``spec`` and train it on ``data.train`` (see the module docstring).
+
+    When best-model selection says the run failed (:meth:`BestModelSelector.failure`: nothing
+    ran stably, every checkpoint had a spurious attractor, or training ended in one for good),
+    the model is trained again from another initialisation (and batch order), up to
+    ``spec.retries`` times; the attempt with the best effective validation score is kept, and
+    every attempt is listed in :attr:`FitResult.attempts`. Attempt ``k >= 1`` keeps its
+    checkpoint in ``checkpoint_dir / "retry<k>"``, so a resumed run resumes the attempt it was
+    in.
+    """
     objective = spec.make_objective()
     closed_form = isinstance(objective, ClosedFormObjective)
     data, spec, derived = _derive_from_data(data, spec, gradient=not closed_form)
+    attempts: list[FitResult] = []
+    for attempt in range(spec.retries + 1):
+        where = None if checkpoint_dir is None else (
+            Path(checkpoint_dir) / f"retry{attempt}" if attempt else Path(checkpoint_dir))
+        fitted = _fit_attempt(data, spec, objective, attempt, where, resume, progress, callback)
+        failure = fitted.attempts[0]["failure"]
+        attempts.append(fitted)
+        if failure is None:
+            break
+        if attempt < spec.retries:
+            log.warning("training attempt %d failed: %s; training again from another "
+                        "initialisation (--retries)", attempt + 1, failure)
+    kept = min(attempts, key=_attempt_rank)
+    return dataclasses.replace(
+        kept, derived={**kept.train.objective.derived(), **derived, **kept.derived},
+        seconds=sum(f.seconds for f in attempts),
+        attempts=[{**f.attempts[0], "kept": f is kept} for f in attempts])
+
+
+def _attempt_rank(fitted: FitResult) -> float:
+    """Attempts compare as checkpoints do: by the effective validation score."""
+    score = fitted.attempts[0]["effective"]
+    return math.inf if score is None else score
+
+
+def _fit_attempt(
+    data: PreparedData, spec: RunSpec, objective: Objective, attempt: int,
+    checkpoint_dir: Path | None, resume: bool, progress: bool,
+    callback: Callable[..., Any] | None,
+) -> FitResult:
+    """One training of :func:`fit`: attempt 0 with the keys of ``spec.seed``, attempt ``k``
+    with those keys folded with ``k``."""
+    model_key, train_key = jax.random.PRNGKey(spec.seed), jax.random.PRNGKey(spec.seed + 1)
+    if attempt:
+        model_key, train_key = (jax.random.fold_in(k, attempt) for k in (model_key, train_key))
+    model = build_model(spec.model_config(data.train[0].shape[1]), key=model_key)
     selector = (
         BestModelSelector(validation_tail(data), spec.select_every, state_dir=checkpoint_dir,
                           patience=spec.patience, metric=spec.select_by,
-                          steps=spec.select_steps)
-        if spec.select_every and not closed_form
+                          steps=spec.select_steps, probes=spec.select_probes)
+        if spec.select_every and not isinstance(objective, ClosedFormObjective)
         else None
     )
     if selector is not None and resume:
@@ -261,28 +167,32 @@ def fit(
             stop = selector(epoch, m, loss, info) or stop
         return stop
 
-    result = train(
-        model,
-        data.train,
-        objective,
-        config=spec.train_config(),
-        key=jax.random.PRNGKey(spec.seed + 1),
-        checkpoint_dir=checkpoint_dir,
-        resume=resume,
-        progress=progress,
-        callback=on_epoch,
-    )
-    seconds = result.seconds  # summed over the processes of a resumed run
+    result = train(model, data.train, objective, config=spec.train_config(), key=train_key,
+                   checkpoint_dir=checkpoint_dir, resume=resume, progress=progress,
+                   callback=on_epoch)
     model, selected = result.model, result.epochs_done
-    if selector is not None and selector.best_model is not None:
+    derived: dict[str, str] = {}
+    if selector is None:
+        record = {"attempt": attempt, "selected_epoch": selected, "score": None,
+                  "effective": None, "settled_probes": 0, "failure": None,
+                  "seconds": result.seconds}
+        return FitResult(model, result, int(selected), result.seconds, spec, derived,
+                         attempts=[record])
+    if selector.best_model is not None:
         model, selected = selector.best_model, selector.best_epoch
-    derived = {**result.objective.derived(), **derived}
-    if selector is not None and result.stopped_early:
+    if result.stopped_early:
         derived["epochs"] = (f"{result.epochs_done} of {spec.max_epochs}: the validation "
                              f"{SELECTION_NAMES[spec.select_by]} last improved at epoch "
-                             f"{selector.best_epoch}")
-    checks = list(selector.checks) if selector is not None else []
-    return FitResult(model, result, int(selected or 0), seconds, spec, derived, checks)
+                             f"{selector.last_improvement()}")
+    finite = math.isfinite(selector.best_effective)
+    record = {"attempt": attempt, "selected_epoch": selected,
+              "score": selector.best_score if finite else None,
+              "effective": selector.best_effective if finite else None,
+              "settled_probes": selector.best_settled, "failure": selector.failure(),
+              "seconds": result.seconds}
+    return FitResult(model, result, int(selected or 0), result.seconds, spec, derived,
+                     list(selector.checks), list(selector.settled), selector.best_settled,
+                     [record])
 
 
 def _derive_from_data(
@@ -336,6 +246,12 @@ def run(data: PreparedData, spec: RunSpec, **fit_options: Any) -> RunRecord:
     if fitted.checks:
         metrics["validation_epochs"] = [e for e, _ in fitted.checks]
         metrics[score] = [s if math.isfinite(s) else None for _, s in fitted.checks]
+        metrics["validation_settled_probes"] = [n for _, n in fitted.settled]
+        metrics["selected_settled_probes"] = fitted.selected_settled
+    # an attempt without a failure has no "failure" key (and one without a finite check no
+    # "score": its failure says why), so that metrics.json holds no bare null
+    metrics["attempts"] = [{k: v for k, v in a.items() if v is not None}
+                           for a in fitted.attempts]
     metrics = null_reasons(metrics, {
         "final_loss": "no gradient steps (a closed-form fit)",
         score: "a free run from a validation start point diverged",
@@ -379,5 +295,9 @@ def write_run(
             validation=(record.metrics.get("validation_epochs", []),
                         record.metrics.get(validation_key(metric), [])),
             score_name=SELECTION_NAMES[metric],
+            selected=record.metrics.get("selected_epoch"),
+            rejected=[e for e, n in zip(record.metrics.get("validation_epochs", []),
+                                        record.metrics.get("validation_settled_probes", []),
+                                        strict=False) if n],
         )
     return out

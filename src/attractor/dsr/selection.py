@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,8 @@ import equinox as eqx
 import numpy as np
 
 from attractor.dsr.data import PreparedData
-from attractor.dsr.evaluate import generate_runs
+from attractor.dsr.evaluate import generate_runs, probe_runs
+from attractor.dsr.probes import settled_mask
 from attractor.errors import InputError
 from attractor.metrics.geometry import state_space_divergence
 from attractor.metrics.spectrum import power_spectrum_hellinger
@@ -26,6 +28,10 @@ SELECTION_METRICS = {
     # Hellinger distance of the power spectra: the timescales (metrics.spectrum)
     "d_h": power_spectrum_hellinger,
 }
+#: A run whose last this many checks all had a spurious attractor ended in one for good
+#: (:meth:`BestModelSelector.failure`). A Lorenz-63 run whose validation runs all settled for 16
+#: checks in a row recovered and selected a good model.
+COLLAPSED_CHECKS = 20
 #: How each selection score is named in ``metrics.json`` (``validation_<name>``) and on plots.
 SELECTION_NAMES = {"d_stsp": "D_stsp", "d_h": "D_H"}
 
@@ -63,6 +69,16 @@ class BestModelSelector:
     to catch a model that leaves the data's attractor only after many steps (a long transient
     that ends on a spurious attractor).
 
+    With ``probes`` every check also runs that many basin probes (:mod:`attractor.dsr.probes`):
+    free runs from points spread along the validation series, kept in :attr:`settled` as
+    ``(epoch, settled probes)``. Three long runs start in the basin of a spurious attractor only
+    by chance; the probes estimate the share of the data in its basin. A checkpoint is then
+    ranked by its effective score: its score plus that share times the worst score of the
+    settled probes' runs — roughly what a run from a random data point would score. The
+    patience counts from the best plain score. :meth:`failure` says when the selected model
+    should not be trusted (the pipeline then trains again when asked to:
+    :func:`attractor.dsr.pipeline.fit`).
+
     With ``state_dir`` the best model so far is saved there whenever it improves, and
     :meth:`restore` reloads it when a run is resumed, so an interrupted and resumed run selects
     exactly the model an uninterrupted one would.
@@ -84,6 +100,7 @@ class BestModelSelector:
         patience: int | None = None,
         metric: str = "d_stsp",
         steps: int | None = None,
+        probes: int = 0,
     ) -> None:
         self.validation = np.asarray(validation, dtype=np.float64)
         self.metric = check_selection_metric(metric)
@@ -91,10 +108,16 @@ class BestModelSelector:
         self.every = every
         self.patience = patience
         self.n_starts = n_starts
+        self.probes = probes
         self.best_model: Any | None = None
         self.best_score = float("inf")
         self.best_epoch: int | None = None
+        #: settled basin probes of the best model, and its score with their penalty
+        self.best_settled = 0
+        self.best_effective = float("inf")
         self.checks: list[tuple[int, float]] = []
+        #: ``(epoch, settled basin probes)`` of every check
+        self.settled: list[tuple[int, int]] = []
         self.state_dir = Path(state_dir) if state_dir is not None else None
 
     def restore(self, like: Any) -> bool:
@@ -104,10 +127,13 @@ class BestModelSelector:
         info = json.loads((self.state_dir / BEST_INFO).read_text())
         self.checks = [(int(e), float("inf") if s is None else float(s))
                        for e, s in info.get("checks", [])]
+        self.settled = [(int(e), int(n)) for e, n in info.get("settled_checks", [])]
         if info.get("epoch") is None:  # checks so far, none finite
             return False
         self.best_model = eqx.tree_deserialise_leaves(self.state_dir / BEST_WEIGHTS, like)
         self.best_score, self.best_epoch = float(info["score"]), int(info["epoch"])
+        self.best_settled = int(info.get("settled", 0))
+        self.best_effective = float(info.get("effective", self.best_score))
         return True
 
     def _save(self, *, weights: bool) -> None:
@@ -124,7 +150,10 @@ class BestModelSelector:
         info.write_text(json.dumps({
             "metric": self.metric,
             "score": self.best_score if has_best else None, "epoch": self.best_epoch,
-            "checks": [[e, s if np.isfinite(s) else None] for e, s in self.checks]}))
+            "settled": self.best_settled,
+            "effective": self.best_effective if has_best else None,
+            "checks": [[e, s if np.isfinite(s) else None] for e, s in self.checks],
+            "settled_checks": [list(c) for c in self.settled]}))
         info.replace(self.state_dir / BEST_INFO)
 
     def score(self, model: Any) -> float:
@@ -142,12 +171,58 @@ class BestModelSelector:
         score = self.score(model)
         # a resumed run repeats the epochs after its last checkpoint: their checks count once
         self.checks = [c for c in self.checks if c[0] < epoch] + [(epoch, score)]
-        improved = score < self.best_score
+        settled, effective = self._probe(model, score)
+        self.settled = [c for c in self.settled if c[0] < epoch] + [(epoch, settled)]
+        improved = math.isfinite(effective) and effective < self.best_effective
         if improved:
             self.best_model, self.best_score, self.best_epoch = model, score, epoch
+            self.best_settled, self.best_effective = settled, effective
         self._save(weights=improved)
-        return self.patience is not None and epoch - (self.best_epoch or 0) >= self.patience
+        return self.patience is not None and epoch - self.last_improvement() >= self.patience
 
+    def _probe(self, model: Any, score: float) -> tuple[int, float]:
+        """Settled basin probes of ``model`` and its effective score: ``score`` plus the share
+        of settled probes times the worst score of their runs (``inf`` if one diverged)."""
+        if not self.probes or not math.isfinite(score):
+            return 0, score
+        runs = probe_runs(model, self.validation, self.probes)
+        settled = settled_mask(runs, self.validation)
+        if not settled.any():
+            return 0, score
+        distance = SELECTION_METRICS[self.metric]
+        worst = max(distance(self.validation, run) if np.all(np.isfinite(run)) else np.inf
+                    for run in runs[settled])
+        return int(settled.sum()), score + float(settled.mean()) * float(worst)
+
+    def failure(self) -> str | None:
+        """Why the selected model should not be trusted, or ``None``: no check ran stably; every
+        checkpoint had a spurious attractor; or training ended in one for good (each of the
+        last ``COLLAPSED_CHECKS`` checks had settled basin probes or a diverged validation run,
+        so the model kept is an older one). Needs the probes (``None`` without them, unless
+        nothing ran stably)."""
+        if self.best_epoch is None:
+            return "no checkpoint ran stably (every validation run diverged)"
+        if not self.probes:
+            return None
+        if self.best_settled:
+            return (f"every checkpoint has a spurious attractor ({self.best_settled} of "
+                    f"{self.probes} basin probes of the selected one settle on a fixed point or "
+                    f"a small cycle)")
+        scores = dict(self.checks)
+        tail = self.settled[-COLLAPSED_CHECKS:]
+        if len(tail) == COLLAPSED_CHECKS and all(n > 0 or not math.isfinite(scores[e])
+                                                 for e, n in tail):
+            return (f"training ended on a spurious attractor: each of the last "
+                    f"{COLLAPSED_CHECKS} checks has free runs that settle on a fixed point or a "
+                    f"small cycle, so the model kept is from epoch {self.best_epoch}")
+        return None
+
+    def last_improvement(self) -> int:
+        """Epoch of the lowest validation score so far, probes or not (0 if none is finite):
+        patience asks whether training still improves, not whether the probes let it keep a
+        model."""
+        finite = [(s, e) for e, s in self.checks if math.isfinite(s)]
+        return min(finite)[1] if finite else 0
 
 def validation_tail(data: PreparedData, n: int = 20_000) -> np.ndarray:
     """The last ``min(n, 20 %)`` rows of the first training series."""

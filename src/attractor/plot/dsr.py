@@ -111,11 +111,15 @@ def plot_losses(
     *,
     validation: tuple[Sequence[int], Sequence[float | None]] = ((), ()),
     score_name: str = "D_stsp",
+    selected: int | None = None,
+    rejected: Sequence[int] = (),
     ax: Axes | None = None,
 ) -> Axes:
     """Training loss per epoch on a log scale; with ``validation`` (epochs, scores of the
     best-model checks; ``None`` where a free run diverged) also the validation score (named
-    ``score_name``) on a second axis, the selected (lowest) check marked."""
+    ``score_name``) on a second axis, with the check of epoch ``selected`` (default: the lowest)
+    circled and the checks of epochs ``rejected`` (whose basin probes settled,
+    :mod:`attractor.dsr.probes`) crossed."""
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.2))
     ax.semilogy(np.arange(1, len(losses) + 1), losses, label="training loss")
@@ -128,9 +132,15 @@ def plot_losses(
         right = ax.twinx()
         e, s = np.asarray(finite).T
         right.plot(e, s, color="C1", marker=".", lw=1, label=f"validation {score_name}")
-        best = int(np.argmin(s))
-        right.plot(e[best], s[best], "o", mfc="none", color="C3", ms=9,
-                   label=f"selected (epoch {int(e[best])})")
+        caught = np.isin(e, np.asarray(rejected))
+        if caught.any():
+            right.plot(e[caught], s[caught], "x", color="C3", ms=6,
+                       label="spurious attractor (basin probes)")
+        hits = [int(np.argmin(s))] if selected is None else np.flatnonzero(e == selected)
+        if len(hits):
+            best = int(hits[0])
+            right.plot(e[best], s[best], "o", mfc="none", color="C3", ms=9,
+                       label=f"selected (epoch {int(e[best])})")
         right.set_ylabel(f"validation {score_name}")
         lines = ax.get_lines() + right.get_lines()
         ax.legend(lines, [line.get_label() for line in lines], loc="upper right", fontsize=8)
@@ -146,10 +156,12 @@ def write_dsr_plots(
     dt: float = 1.0,
     validation: tuple[Sequence[int], Sequence[float | None]] = ((), ()),
     score_name: str = "D_stsp",
+    selected: int | None = None,
+    rejected: Sequence[int] = (),
 ) -> list[Path]:
     """Write ``attractor.png``, ``spectra.png``, ``timeseries.png`` (and ``loss.png``, with the
-    validation checks of ``validation`` if any, scored by ``score_name``: see
-    :func:`plot_losses`) to ``out``.
+    validation checks of ``validation`` if any, scored by ``score_name``, the ``selected`` one
+    and the ``rejected`` ones marked: see :func:`plot_losses`) to ``out``.
 
     The generated trajectory starts at the first test point and runs as long as the test series.
     A run that diverges is drawn up to its last finite step, with a title that says so (no
@@ -175,7 +187,8 @@ def write_dsr_plots(
         plt.close(fig)
         written.append(out / name)
     if len(losses):
-        ax = plot_losses(losses, validation=validation, score_name=score_name)
+        ax = plot_losses(losses, validation=validation, score_name=score_name,
+                         selected=selected, rejected=rejected)
         ax.figure.tight_layout()
         ax.figure.savefig(out / "loss.png", dpi=110)
         plt.close(ax.figure)
