@@ -25,7 +25,7 @@ The checks (thresholds are the module constants below):
   attractor is missing (a Moore–Spiegel model that keeps one of the flow's two orientations: 39–48 %
   of the data unvisited; faithful Lorenz-63 and Lorenz-96 models leave 0–0.2 %). Reported only
   for runs that none of the checks above explains;
-- **spurious attractor**: some, not all, of the basin probes (short free runs from many points
+- **spurious attractor**: some, not all, of the basin probes (free runs from many points
   of the test series, :mod:`attractor.dsr.probes`) settle on a fixed point or a small cycle —
   a second attractor that the protocol's few starts may miss;
 - **fixed point / cycle while the data are chaotic**: ``lambda_max <= LAMBDA_TOLERANCE`` (per time
@@ -230,8 +230,8 @@ def diagnose(
     if 0 < settled[0] < settled[1]:  # all settled: a collapse, which the checks above report
         warnings.append(RunWarning(
             "spurious_attractor",
-            f"{settled[0]} of {settled[1]} short free runs from points spread along the test "
-            f"data settle on a fixed point or a small cycle; the others stay on the data's "
+            f"{settled[0]} of {settled[1]} free runs from points spread along the test data "
+            f"settle on a fixed point or a small cycle; the others stay on the data's "
             f"attractor.",
             "the model is multistable: beside the data's attractor it has a spurious one "
             "(e.g. a fixed point that should be unstable but became stable), and runs started "

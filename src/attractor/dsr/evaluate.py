@@ -198,7 +198,7 @@ def evaluate_model(
     null has a ``"<name>_reason"`` next to it, and ``"warnings"`` lists what
     :func:`~attractor.dsr.diagnostics.diagnose` found (collapse, divergence, orbits leaving the
     data range), each a dict with ``code``, ``message``, ``cause`` and ``try`` (flags).
-    ``settled_probes`` of ``n_probes`` basin probes (short free runs from points spread along
+    ``settled_probes`` of ``n_probes`` basin probes (free runs from points spread along
     the test series, :func:`settled_probes`) ended on a fixed point or a small cycle: a spurious
     attractor that the ``n_runs`` protocol starts may miss.
     """

@@ -1,4 +1,4 @@
-"""Basin probes: short free runs from many points of the data that find a spurious attractor.
+"""Basin probes: free runs from many points of the data that find a spurious attractor.
 
 A trained model can reproduce the data's attractor from most start points and still have a
 second, spurious attractor with a basin of its own: a Lorenz-63 shPLRNN whose foci C± became
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Probes a selection check (and an evaluation) runs by default.
+#: Probes an evaluation runs (selection runs them only when asked: ``--select-probes``).
 BASIN_PROBES = 64
 #: A probe's last stretch with less than this fraction of the data's smallest stretch spread has
 #: settled on a fixed point or a small cycle.

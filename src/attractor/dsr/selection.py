@@ -224,6 +224,7 @@ class BestModelSelector:
         finite = [(s, e) for e, s in self.checks if math.isfinite(s)]
         return min(finite)[1] if finite else 0
 
+
 def validation_tail(data: PreparedData, n: int = 20_000) -> np.ndarray:
     """The last ``min(n, 20 %)`` rows of the first training series."""
     first = data.train[0]
